@@ -1,0 +1,1 @@
+export { type CredentialFinding, checkPlatformCredentials } from './credentials.js';

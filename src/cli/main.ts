@@ -1,0 +1,7 @@
+import { processIo } from './io.js';
+import { runCli } from './program.js';
+
+/** The `emu-bot` executable: runs the CLI on the real process and sets its exit code. */
+export async function main(): Promise<void> {
+  process.exitCode = await runCli(process.argv.slice(2), processIo());
+}

@@ -1,0 +1,95 @@
+/**
+ * The one error type of emu-bot. Every failure that crosses a module boundary is an
+ * `EmuBotError` with a code from the closed set below, so callers branch on codes, the CLI maps
+ * them to exit codes, and docs/errors.md can list them all (a test keeps that list complete).
+ */
+
+/** Who has to act to fix a failure: the person's input or configuration, or the system. */
+export type ErrorBlame = 'input' | 'system';
+
+interface ErrorCodeInfo {
+  readonly blame: ErrorBlame;
+  /** Short and polite; shown to people in chat or on a terminal when no better message is given. */
+  readonly userMessage: string;
+}
+
+const codeTable = {
+  USAGE: {
+    blame: 'input',
+    userMessage: 'That command was not quite right; see --help for how to use it.',
+  },
+  CONFIG_FILE_UNREADABLE: {
+    blame: 'input',
+    userMessage: 'The configuration file could not be read.',
+  },
+  CONFIG_PARSE_FAILED: {
+    blame: 'input',
+    userMessage: 'The configuration file is not valid YAML.',
+  },
+  CONFIG_INVALID: {
+    blame: 'input',
+    userMessage: 'The configuration has a value that is not allowed.',
+  },
+  CONFIG_SECRET_IN_FILE: {
+    blame: 'input',
+    userMessage: 'Secrets belong in the environment, not in configuration files.',
+  },
+  SECRET_FILE_UNREADABLE: {
+    blame: 'input',
+    userMessage: 'A secret file named in the environment could not be read.',
+  },
+  REDIS_UNAVAILABLE: {
+    blame: 'system',
+    userMessage: 'The job queue is unavailable right now. Please try again in a moment.',
+  },
+  SHUTDOWN_TIMEOUT: {
+    blame: 'system',
+    userMessage: 'emu-bot took too long to shut down cleanly.',
+  },
+  INTERNAL: {
+    blame: 'system',
+    userMessage: 'Something went wrong on our side. Please try again.',
+  },
+} as const satisfies Record<string, ErrorCodeInfo>;
+
+export type ErrorCode = keyof typeof codeTable;
+
+export const errorCodes: readonly ErrorCode[] = Object.freeze(Object.keys(codeTable) as ErrorCode[]);
+
+export function describeErrorCode(code: ErrorCode): ErrorCodeInfo {
+  return codeTable[code];
+}
+
+export interface EmuBotErrorOptions {
+  readonly cause?: unknown;
+  /** Replaces the code's default message for people; never include secrets or internals. */
+  readonly userMessage?: string;
+}
+
+export class EmuBotError extends Error {
+  override readonly name = 'EmuBotError';
+  readonly code: ErrorCode;
+  readonly userMessage: string;
+
+  /** `message` is for logs and operators: precise, naming the file, key or value at fault. */
+  constructor(code: ErrorCode, message: string, options: EmuBotErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.userMessage = options.userMessage ?? codeTable[code].userMessage;
+  }
+
+  get blame(): ErrorBlame {
+    return codeTable[this.code].blame;
+  }
+}
+
+export function isEmuBotError(value: unknown, code?: ErrorCode): value is EmuBotError {
+  return value instanceof EmuBotError && (code === undefined || value.code === code);
+}
+
+/** Wraps anything thrown into an EmuBotError, keeping the original as `cause`. */
+export function toEmuBotError(value: unknown): EmuBotError {
+  if (value instanceof EmuBotError) return value;
+  const message = value instanceof Error ? value.message : String(value);
+  return new EmuBotError('INTERNAL', message, { cause: value });
+}

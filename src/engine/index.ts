@@ -1,0 +1,1 @@
+export { type BundleDirectoryState, inspectBundleDirectory, manifestFileName } from './bundle-directory.js';

@@ -1,0 +1,1 @@
+export { createRedisConnection, type RedisConnectionOptions } from './connection.js';
