@@ -8,7 +8,7 @@ export {
   isEmuBotError,
   toEmuBotError,
 } from './errors.js';
-export { type Closeable, closeOnce, Lifecycle, type LifecycleEvents } from './lifecycle.js';
+export { type Closeable, Lifecycle, type LifecycleEvents } from './lifecycle.js';
 export { createLogger, type LogFormat, type LoggerOptions, type LogLevel } from './logger.js';
 export { packageRoot } from './paths.js';
 export { Secret } from './secret.js';

@@ -82,12 +82,3 @@ export class Lifecycle implements AsyncDisposable {
     }
   }
 }
-
-/** Makes a close function idempotent: the first call does the work, later calls share its promise. */
-export function closeOnce(close: () => Promise<void> | void): () => Promise<void> {
-  let closing: Promise<void> | undefined;
-  return () => {
-    closing ??= Promise.resolve().then(close);
-    return closing;
-  };
-}
