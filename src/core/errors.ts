@@ -46,6 +46,39 @@ const codeTable = {
     blame: 'system',
     userMessage: 'emu-bot took too long to shut down cleanly.',
   },
+  MEDIA_UNSUPPORTED: {
+    blame: 'input',
+    userMessage: 'I can only read images (PNG, JPEG, WebP, GIF, AVIF, TIFF) and videos (MP4, WebM, MOV).',
+  },
+  MEDIA_UNDECODABLE: {
+    blame: 'input',
+    userMessage: 'I could not read that file; it may be damaged or incomplete.',
+  },
+  MEDIA_TOO_LARGE: {
+    blame: 'input',
+    userMessage: 'That file is too large for me to look at.',
+  },
+  FFMPEG_UNAVAILABLE: {
+    blame: 'system',
+    userMessage: 'I cannot read videos right now. Please try again later.',
+  },
+  PROMPT_TOO_LONG: {
+    blame: 'input',
+    userMessage:
+      'That conversation is too long for me to take in at once; try a shorter question or fewer attachments.',
+  },
+  BUNDLE_INVALID: {
+    blame: 'input',
+    userMessage: 'The model files are incomplete or do not match this version of emu-bot.',
+  },
+  INFERENCE_FAILED: {
+    blame: 'system',
+    userMessage: 'The model failed while answering. Please try again.',
+  },
+  ABORTED: {
+    blame: 'system',
+    userMessage: 'The request was cancelled.',
+  },
   INTERNAL: {
     blame: 'system',
     userMessage: 'Something went wrong on our side. Please try again.',
