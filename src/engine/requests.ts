@@ -1,0 +1,98 @@
+/**
+ * What the engine is asked to do and what it answers: the contract between the prompt builder
+ * (src/chat), the queue (src/queue, src/worker) and the engine. Plain data only, so requests
+ * travel through Redis unchanged.
+ */
+
+/** The instruction-tuned model answers; the pretrained model draws and continues sequences. */
+export type ModelKind = 'instruct' | 'pretrain';
+
+/** 8-bit RGB pixels, row-major, 3 bytes per pixel; already resized to the model's input size. */
+export interface RgbImage {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8Array;
+}
+
+export interface SamplingSettings {
+  readonly temperature: number;
+  readonly topK: number;
+  readonly topP: number;
+  /** Sampling is reproducible: the same seed, prompt and settings give the same answer. */
+  readonly seed: number;
+}
+
+export interface TextGenerationSettings {
+  readonly maxNewTokens: number;
+  /** 1 with no `sampling` is greedy search. */
+  readonly numBeams: number;
+  readonly lengthPenalty: number;
+  readonly minLength: number;
+  readonly repetitionPenalty: number;
+  readonly sampling?: SamplingSettings;
+}
+
+/**
+ * A prompt in the reference's own form: one string holding Emu's literal special tokens
+ * (`[USER]`, `[ASSISTANT]`, and per image `[IMG]` + 32 x `<image>` + `[/IMG]`), and the images in
+ * the order their placeholders appear. Text written by people must have been escaped by the
+ * prompt builder so that it cannot contain special tokens.
+ */
+export interface TextRequest {
+  readonly model: ModelKind;
+  readonly prompt: string;
+  readonly images: readonly RgbImage[];
+  readonly settings: TextGenerationSettings;
+}
+
+export interface ImageGenerationSettings {
+  readonly seed: number;
+  readonly steps: number;
+  /** Classifier-free guidance; 1 or less turns it off. */
+  readonly guidanceScale: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Image generation runs on the pretrained model; the prompt ends where `[IMG]` will follow. */
+export interface ImageRequest {
+  readonly model: 'pretrain';
+  readonly prompt: string;
+  readonly images: readonly RgbImage[];
+  readonly settings: ImageGenerationSettings;
+}
+
+export type FinishReason = 'eos' | 'length';
+
+export interface TextResult {
+  readonly text: string;
+  readonly tokenIds: readonly number[];
+  readonly promptTokens: number;
+  readonly finishReason: FinishReason;
+}
+
+export interface ImageResult {
+  readonly png: Uint8Array;
+  /** True when the bundle's safety checker flagged the image. */
+  readonly flagged: boolean;
+}
+
+export interface GenerationProgress {
+  readonly step: number;
+  readonly totalSteps: number;
+}
+
+export interface RunOptions {
+  readonly signal?: AbortSignal;
+  /** Text as it is decided (greedy and sampling; beam search answers at the end). */
+  readonly onText?: (delta: string) => void;
+  readonly onProgress?: (progress: GenerationProgress) => void;
+}
+
+/** The engine as the rest of emu-bot sees it; the worker owns one and closes it. */
+export interface Engine {
+  readonly models: readonly ModelKind[];
+  generateText(request: TextRequest, options?: RunOptions): Promise<TextResult>;
+  generateImage(request: ImageRequest, options?: RunOptions): Promise<ImageResult>;
+  close(): Promise<void>;
+}
