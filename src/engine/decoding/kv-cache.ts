@@ -1,0 +1,211 @@
+import { EmuBotError } from '../../core/index.js';
+
+/** Element storage of a cache: fp32 as Float32Array, fp16 as raw halves in a Uint16Array. */
+export type CacheArray = Float32Array | Uint16Array;
+export type CacheType = 'float32' | 'float16';
+
+export interface KvCacheShape {
+  readonly layers: number;
+  readonly heads: number;
+  readonly headDim: number;
+  readonly type: CacheType;
+  /** The model's context length: the cache never grows past it. */
+  readonly maxPositions: number;
+}
+
+/**
+ * A fixed-capacity key/value cache that the decoder graph reads in place.
+ *
+ * The graph takes `past` as [rows, heads, capacity, headDim] and returns only the keys and values
+ * of the new tokens, which `append` writes into their slots: a step copies what is new, never the
+ * whole cache (the concat-style alternative copies everything twice per step; see DESIGN.md 5a).
+ * Rows are kept contiguous at the front so the tensors for the live rows are plain subarrays.
+ * Each row has its own slot validity, so left padding and rows of different lengths share a batch.
+ * Capacity grows in powers of two, re-laying out the cache once per doubling.
+ */
+export class KvCache {
+  readonly shape: KvCacheShape;
+  #capacity = 0;
+  #rows = 0;
+  #keys: CacheArray[];
+  #values: CacheArray[];
+  /** The previous layout's arrays, reused by the next relayout of the same size (beam steps). */
+  #spare: CacheArray[] = [];
+  /** Per row and slot: 1 when the slot holds a real token the row may attend to. */
+  #valid = new Uint8Array(0);
+  /** Per row: the next free slot. */
+  #lengths: number[] = [];
+
+  constructor(shape: KvCacheShape) {
+    this.shape = shape;
+    this.#keys = Array.from({ length: shape.layers }, () => this.#allocate(0));
+    this.#values = Array.from({ length: shape.layers }, () => this.#allocate(0));
+  }
+
+  get rows(): number {
+    return this.#rows;
+  }
+
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /** Slots used by row `row` (padding included). */
+  length(row: number): number {
+    return this.#lengths[row] ?? 0;
+  }
+
+  /** The longest row, which decides how many slots the graph must read. */
+  get longest(): number {
+    return this.#lengths.reduce((longest, length) => Math.max(longest, length), 0);
+  }
+
+  /** Appends `count` empty rows and returns the index of the first. */
+  addRows(count: number): number {
+    const first = this.#rows;
+    this.#relayout(first + count, this.#capacity, (row) => (row < first ? row : -1));
+    for (let row = first; row < first + count; row++) this.#lengths[row] = 0;
+    return first;
+  }
+
+  /** Rows become the old rows at `sources` (beam search's reordering; duplicates allowed). */
+  reorder(sources: readonly number[]): void {
+    const isIdentity = sources.length === this.#rows && sources.every((source, row) => source === row);
+    if (isIdentity) return;
+    for (const source of sources) {
+      if (source < 0 || source >= this.#rows)
+        throw new EmuBotError('INTERNAL', `reorder from missing row ${source}`);
+    }
+    const lengths = sources.map((source) => this.#lengths[source] ?? 0);
+    this.#relayout(sources.length, this.#capacity, (row) => sources[row] ?? -1);
+    this.#lengths = lengths;
+  }
+
+  /** Removes the given rows, keeping the others in order. */
+  removeRows(rows: readonly number[]): void {
+    const removed = new Set(rows);
+    const kept: number[] = [];
+    for (let row = 0; row < this.#rows; row++) if (!removed.has(row)) kept.push(row);
+    this.reorder(kept);
+  }
+
+  /** Makes room for `incoming` more slots in every row. */
+  reserve(incoming: number): void {
+    const needed = this.longest + incoming;
+    if (needed > this.shape.maxPositions) {
+      throw new EmuBotError(
+        'PROMPT_TOO_LONG',
+        `${needed} positions needed; the model has ${this.shape.maxPositions}`,
+      );
+    }
+    if (needed <= this.#capacity) return;
+    let capacity = Math.max(this.#capacity, 16);
+    while (capacity < needed) capacity *= 2;
+    capacity = Math.min(capacity, this.shape.maxPositions);
+    this.#relayout(this.#rows, capacity, (row) => row);
+  }
+
+  /** The past tensors' data for layer `layer`: [rows, heads, capacity, headDim]. */
+  past(layer: number): { keys: CacheArray; values: CacheArray; dims: [number, number, number, number] } {
+    const size = this.#rows * this.#rowStride();
+    return {
+      keys: (this.#keys[layer] as CacheArray).subarray(0, size),
+      values: (this.#values[layer] as CacheArray).subarray(0, size),
+      dims: [this.#rows, this.shape.heads, this.#capacity, this.shape.headDim],
+    };
+  }
+
+  /**
+   * The attention mask for a step adding `incoming` tokens per row: the capacity's slots (valid
+   * ones 1), then the new tokens (`incomingValid[row * incoming + i]`, 1 unless padding).
+   */
+  attentionMask(incoming: number, incomingValid: Uint8Array): BigInt64Array {
+    const width = this.#capacity + incoming;
+    const mask = new BigInt64Array(this.#rows * width);
+    for (let row = 0; row < this.#rows; row++) {
+      const slots = this.#valid.subarray(row * this.#capacity, (row + 1) * this.#capacity);
+      for (let slot = 0; slot < this.#capacity; slot++) if (slots[slot] === 1) mask[row * width + slot] = 1n;
+      for (let i = 0; i < incoming; i++) {
+        if (incomingValid[row * incoming + i] === 1) mask[row * width + this.#capacity + i] = 1n;
+      }
+    }
+    return mask;
+  }
+
+  /**
+   * Writes one layer's new keys and values ([rows, heads, incoming, headDim]) into each row's next
+   * slots. Call `commit` once every layer is written.
+   */
+  write(layer: number, keys: CacheArray, values: CacheArray, incoming: number): void {
+    const { heads, headDim } = this.shape;
+    const targetKeys = this.#keys[layer] as CacheArray;
+    const targetValues = this.#values[layer] as CacheArray;
+    const span = incoming * headDim;
+    for (let row = 0; row < this.#rows; row++) {
+      const start = this.#lengths[row] ?? 0;
+      for (let head = 0; head < heads; head++) {
+        const from = (row * heads + head) * span;
+        const to = ((row * heads + head) * this.#capacity + start) * headDim;
+        targetKeys.set(keys.subarray(from, from + span), to);
+        targetValues.set(values.subarray(from, from + span), to);
+      }
+    }
+  }
+
+  /** Marks the `incoming` slots just written as used, valid where `incomingValid` says so. */
+  commit(incoming: number, incomingValid: Uint8Array): void {
+    for (let row = 0; row < this.#rows; row++) {
+      const start = this.#lengths[row] ?? 0;
+      for (let i = 0; i < incoming; i++) {
+        this.#valid[row * this.#capacity + start + i] = incomingValid[row * incoming + i] ?? 0;
+      }
+      this.#lengths[row] = start + incoming;
+    }
+  }
+
+  #rowStride(capacity = this.#capacity): number {
+    return this.shape.heads * capacity * this.shape.headDim;
+  }
+
+  #allocate(elements: number): CacheArray {
+    return this.shape.type === 'float32' ? new Float32Array(elements) : new Uint16Array(elements);
+  }
+
+  /** Rebuilds storage with `rows` rows of `capacity` slots; row r takes old row `sourceOf(r)` (-1: empty). */
+  #relayout(rows: number, capacity: number, sourceOf: (row: number) => number): void {
+    const { heads, headDim } = this.shape;
+    const oldCapacity = this.#capacity;
+    const copied = Math.min(oldCapacity, capacity) * headDim;
+    const elements = rows * this.#rowStride(capacity);
+    const spare = this.#spare.filter((array) => array.length === elements);
+    const relayoutArray = (old: CacheArray): CacheArray => {
+      const next = spare.pop() ?? this.#allocate(elements);
+      for (let row = 0; row < rows; row++) {
+        const source = sourceOf(row);
+        if (source < 0) continue;
+        for (let head = 0; head < heads; head++) {
+          const from = (source * heads + head) * oldCapacity * headDim;
+          next.set(old.subarray(from, from + copied), (row * heads + head) * capacity * headDim);
+        }
+      }
+      return next;
+    };
+    const keys = this.#keys.map(relayoutArray);
+    const values = this.#values.map(relayoutArray);
+    this.#spare = [...this.#keys, ...this.#values];
+    this.#keys = keys;
+    this.#values = values;
+    const valid = new Uint8Array(rows * capacity);
+    for (let row = 0; row < rows; row++) {
+      const source = sourceOf(row);
+      if (source >= 0)
+        valid.set(
+          this.#valid.subarray(source * oldCapacity, source * oldCapacity + Math.min(oldCapacity, capacity)),
+          row * capacity,
+        );
+    }
+    this.#valid = valid;
+    this.#capacity = capacity;
+    this.#rows = rows;
+  }
+}
