@@ -54,7 +54,7 @@ def _meta_model(config: EmuConfig) -> EmuModel:
 def vision_case(config: EmuConfig, source: WeightSource, io: IoCast) -> Case:
     generator = torch.Generator().manual_seed(SEED)
     size = config.vision.image_size
-    pixels = io(torch.randn(2, 3, size, size, generator=generator).clamp(-2.5, 2.5))
+    pixels = io(torch.randn(1, 3, size, size, generator=generator).clamp(-2.5, 2.5))
     model = _meta_model(config)
     for name in ("visual", "ln_visual", "cformer"):
         materialize(getattr(model, name), name + ".", source)

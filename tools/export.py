@@ -1,0 +1,97 @@
+#!/usr/bin/python3
+"""Export a published Emu1 checkpoint to an emu-bot model bundle (docs/bundle-format.md).
+
+    python3 tools/export.py --checkpoint PATH --variant pretrain|instruct --out DIR
+        [--dtype fp32|fp16] [--split N] [--llama-config DIR] [--emu-config FILE]
+    python3 tools/export.py --tokenizer-only --llama-config DIR --variant pretrain|instruct --out DIR
+
+Exit status: 0 done; 2 bad input (one line `error [CODE]: message` on stderr); 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import List, Optional
+
+TOOLS_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(TOOLS_DIR))
+
+from emu_export.bundle import BundleError, ExportOptions, export_bundle, export_tokenizer_only  # noqa: E402
+from emu_export.weights import WeightRangeError  # noqa: E402
+from emu_reference.checkpoint import CheckpointError, CheckpointSource  # noqa: E402
+from emu_reference.config import ConfigError, EmuConfig, load_emu_config  # noqa: E402
+
+DEFAULT_LLAMA_CONFIG = TOOLS_DIR / "data" / "llama_config"
+
+
+def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--checkpoint", type=Path, help="pretrain/multimodal_encoder/pytorch_model.bin or Emu-instruct.pt")
+    parser.add_argument("--variant", required=True, choices=["pretrain", "instruct"])
+    parser.add_argument("--out", required=True, type=Path, help="bundle directory to create")
+    parser.add_argument("--dtype", default="fp32", choices=["fp32", "fp16"])
+    parser.add_argument("--split", type=int, default=1, help="decoder layer ranges (one per GPU)")
+    parser.add_argument("--llama-config", type=Path, default=None,
+                        help="folder with config.json and tokenizer files (default: the copy in tools/)")
+    parser.add_argument("--emu-config", type=Path, default=None,
+                        help="Emu-14B.json (default: next to the LLaMA config folder)")
+    parser.add_argument("--tokenizer-only", action="store_true", help="write only tokenizer.json and manifest.json")
+    parser.add_argument("--decoder", type=Path, default=None,
+                        help="diffusers image decoder folder (UNet/VAE export is not implemented yet)")
+    parser.add_argument("--external-data", default="auto", choices=["auto", "always"],
+                        help="auto: external data only for graphs over 1 GiB of weights")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing, non-empty --out")
+    return parser.parse_args(argv)
+
+
+def resolve_config(args: argparse.Namespace) -> tuple[EmuConfig, Path]:
+    llama_dir: Path = args.llama_config or DEFAULT_LLAMA_CONFIG
+    emu_json: Path = args.emu_config or llama_dir.parent / "Emu-14B.json"
+    return load_emu_config(emu_json, llama_dir, args.variant), llama_dir
+
+
+def progress(message: str, started: float = time.monotonic()) -> None:
+    print(f"[{time.monotonic() - started:7.1f}s] {message}", flush=True)
+
+
+def run(args: argparse.Namespace) -> None:
+    config, llama_dir = resolve_config(args)
+    if args.decoder is not None:
+        raise BundleError("--decoder: exporting the image decoder (UNet, VAE) is not implemented yet")
+    if args.tokenizer_only:
+        export_tokenizer_only(config, args.out, llama_dir, args.overwrite,
+                              {"tokenizer_from": llama_dir.name}, progress)
+        return
+    if args.checkpoint is None:
+        raise BundleError("--checkpoint is required unless --tokenizer-only is given")
+    progress(f"reading {args.checkpoint} (tensor index only; weights are read when written)")
+    source = CheckpointSource(args.checkpoint, config)
+    if source.lora_modules:
+        progress(f"merging LoRA into {len(source.lora_modules)} attention weights as they are written")
+    options = ExportOptions(dtype=args.dtype, split=args.split, external_data=args.external_data,
+                            overwrite=args.overwrite)
+    info = {"checkpoint": args.checkpoint.name, "lora_merged": bool(source.lora_modules)}
+    export_bundle(config, source, args.out, llama_dir, options, info, progress)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    warnings.filterwarnings("ignore", category=UserWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    try:
+        run(args)
+    except (CheckpointError, ConfigError) as error:
+        print(f"error [EXPORT_CHECKPOINT]: {error}", file=sys.stderr)
+        return 2
+    except (BundleError, WeightRangeError, ValueError) as error:
+        print(f"error [EXPORT_INPUT]: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
