@@ -13,6 +13,26 @@ const redisUrl = z
     'expected no password in the URL; set EMU_BOT_REDIS__PASSWORD (or EMU_BOT_REDIS__PASSWORD_FILE) instead',
   );
 
+/** A positive count, capped so that a typo cannot ask for billions. */
+const count = z.number().int().positive().max(100_000_000);
+const milliseconds = z.number().int().positive().max(7 * 24 * 3_600_000);
+
+const hostName = z
+  .string()
+  .regex(/^[a-z0-9.-]+$|^[0-9a-f:]+$/, 'expected a lower-case host name or IP address, without scheme or port');
+
+const regularExpression = z.string().refine((pattern) => {
+  try {
+    new RegExp(pattern, 'iu');
+    return true;
+  } catch {
+    return false;
+  }
+}, 'expected a valid regular expression');
+
+/** Where generated images may be posted. */
+const imageRule = z.enum(['everywhere', 'nsfw-channels', 'never']);
+
 /** `null` selects the tiny model bundled with emu-bot. */
 const bundlePath = z.string().min(1).nullable();
 
@@ -37,6 +57,43 @@ export const configSchema = z.strictObject({
   media: z.strictObject({
     ffmpegPath: z.string().min(1),
   }),
+  engine: z.strictObject({
+    device: z.enum(['cpu', 'cuda']),
+    /** CUDA devices: the decoder's layer range i runs on cudaDeviceIds[i % length]. */
+    cudaDeviceIds: z.array(z.number().int().nonnegative()).min(1),
+    intraOpThreads: z.number().int().min(0).max(1024),
+    interOpThreads: z.number().int().min(0).max(1024),
+    graphOptimization: z.enum(['disabled', 'basic', 'extended', 'all']),
+    /** Decoder rows one batch may hold (a beam-search request takes one row per beam). */
+    maxBatchRows: z.number().int().min(1).max(256),
+  }),
+  attachments: z.strictObject({
+    /** Exact host names whose files are fetched, per platform. */
+    allowedHosts: z.strictObject({ discord: z.array(hostName), slack: z.array(hostName) }),
+    /** Loopback addresses and plain http to them, for the platform simulations in tests only. */
+    allowLoopback: z.boolean(),
+    maxBytes: z.number().int().positive().max(2 ** 31),
+    maxConcurrentDownloads: z.number().int().min(1).max(64),
+    connectTimeoutMs: z.number().int().positive().max(600_000),
+    headersTimeoutMs: z.number().int().positive().max(600_000),
+    totalTimeoutMs: z.number().int().positive().max(600_000),
+    maxRedirects: z.number().int().min(0).max(10),
+  }),
+  moderation: z.strictObject({
+    blockedWords: z.array(z.string().trim().min(1)),
+    /** Regular expressions, matched case-insensitively. */
+    blockedPatterns: z.array(regularExpression),
+    generatedImages: imageRule,
+    /** Channel id -> rule, overriding generatedImages there. */
+    channelImageRules: z.record(z.string().min(1), imageRule),
+    flaggedImages: z.enum(['refuse', 'blur']),
+  }),
+  audit: z.strictObject({
+    /** JSON-lines files, one per UTC day; null keeps no audit records. */
+    directory: z.string().min(1).nullable(),
+    retentionDays: z.number().int().min(1).max(3650),
+    includePrompts: z.boolean(),
+  }),
   discord: z.strictObject({
     enabled: z.boolean(),
     token: secret,
@@ -53,6 +110,43 @@ export const configSchema = z.strictObject({
   }),
   shutdown: z.strictObject({
     deadlineMs: z.number().int().positive().max(600_000),
+  }),
+  queue: z.strictObject({
+    limits: z.strictObject({
+      userQueued: count,
+      userRunning: count,
+      serverQueued: count,
+      serverRunning: count,
+    }),
+    attempts: z.number().int().min(1).max(10),
+    waitTimeoutMs: milliseconds,
+    runTimeoutMs: milliseconds,
+    resultTtlMs: milliseconds,
+    statusIntervalMs: milliseconds,
+    overloadWaitMs: milliseconds,
+    payload: z.strictObject({
+      maxPromptChars: count,
+      maxImages: z.number().int().min(0).max(64),
+      maxImageBytes: count,
+      maxNewTokens: count,
+      maxSteps: count,
+      maxImageSide: count,
+      maxReferenceBytes: count,
+    }),
+  }),
+  worker: z.strictObject({
+    models: z.enum(['instruct', 'pretrain', 'both']),
+    batchSize: z.number().int().min(1).max(64),
+    batchWindowMs: z.number().int().min(0).max(1000),
+    heartbeatMs: milliseconds,
+    lockDurationMs: milliseconds,
+    stalledIntervalMs: milliseconds,
+    maxStalledCount: z.number().int().min(0).max(10),
+    drainMs: milliseconds,
+  }),
+  operations: z.strictObject({
+    host: z.string().min(1),
+    port: z.number().int().min(0).max(65_535).nullable(),
   }),
 });
 
@@ -86,7 +180,7 @@ export const secretKeys = [
 export type SecretKey = (typeof secretKeys)[number];
 
 /** Keys holding filesystem paths; a relative path is taken from the file that set it. */
-export const pathKeys = ['models.instruct.bundle', 'models.pretrain.bundle'] as const;
+export const pathKeys = ['models.instruct.bundle', 'models.pretrain.bundle', 'audit.directory'] as const;
 
 /** Every leaf key of the schema, as dotted paths, in declaration order. */
 export function listConfigKeys(): string[] {

@@ -1,19 +1,30 @@
 import type { LoadedConfig } from '../config/index.js';
+import type { BundleSessionSettings } from '../engine/index.js';
 import type { Check, CheckResult, CheckStatus } from './check.js';
+import { bundleSelfCheck } from './checks/bundle-selfcheck.js';
 import { bundlesCheck } from './checks/bundles.js';
 import { configurationCheck } from './checks/configuration.js';
 import { credentialsCheck } from './checks/credentials.js';
 import { ffmpegCheck } from './checks/ffmpeg.js';
 import { redisCheck } from './checks/redis.js';
 
-export function defaultChecks(loaded: LoadedConfig): Check[] {
+export interface DoctorOptions {
+  /** Load this bundle and run its self-check instead of only looking at the configured ones. */
+  readonly bundle?: { readonly directory: string; readonly settings: BundleSessionSettings };
+}
+
+export function defaultChecks(loaded: LoadedConfig, options: DoctorOptions = {}): Check[] {
   const { config } = loaded;
+  const bundleChecks =
+    options.bundle === undefined
+      ? [bundlesCheck(config)]
+      : [bundleSelfCheck(options.bundle.directory, options.bundle.settings)];
   return [
     configurationCheck(loaded),
     credentialsCheck(config),
     redisCheck(config),
     ffmpegCheck(config),
-    bundlesCheck(config),
+    ...bundleChecks,
   ];
 }
 

@@ -1,2 +1,2 @@
 export type { Check, CheckResult, CheckStatus } from './check.js';
-export { defaultChecks, formatReport, runChecks } from './doctor.js';
+export { type DoctorOptions, defaultChecks, formatReport, runChecks } from './doctor.js';

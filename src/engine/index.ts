@@ -1,4 +1,14 @@
+export {
+  type BundleSessionSettings,
+  type LoadedBundle,
+  loadBundle,
+  type Manifest,
+  readManifest,
+  runSelfCheck,
+  type SelfCheckResult,
+} from './bundle/index.js';
 export { type BundleDirectoryState, inspectBundleDirectory, manifestFileName } from './bundle-directory.js';
+export type { Device, GraphOptimization } from './onnx/session.js';
 export type {
   Engine,
   FinishReason,

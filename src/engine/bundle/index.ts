@@ -1,0 +1,9 @@
+export {
+  type BundleSessionSettings,
+  type DecoderPart,
+  type LoadedBundle,
+  loadBundle,
+  readManifest,
+} from './load-bundle.js';
+export type { Manifest } from './manifest.js';
+export { runSelfCheck, type SelfCheckResult } from './selfcheck.js';
