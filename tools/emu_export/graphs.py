@@ -99,6 +99,8 @@ class GraphSpec:
     outputs: List[str]
     dynamic_axes: Dict[str, Dict[int, str]]
     weights: List[str]
+    # Output dims that are not dynamic: torch sometimes names them symbolically, the bundle states them.
+    static_dims: Dict[str, Dict[int, int]]
 
 
 def _weight_names(model: EmuModel, prefixes: Sequence[str], excluded: Sequence[str] = ()) -> List[str]:
@@ -119,6 +121,7 @@ def vision_spec(model: EmuModel) -> GraphSpec:
         # visual.norm and visual.head are in the checkpoint but Emu never applies them.
         weights=_weight_names(model, ["visual.", "ln_visual.", "cformer."],
                               ["visual.norm.", "visual.head.", "cformer.cformer.embed_tokens."]),
+        static_dims={"image_embeds": {1: model.config.cformer.n_causal, 2: model.config.llama.hidden_size}},
     )
 
 
@@ -131,6 +134,7 @@ def embed_spec(model: EmuModel) -> GraphSpec:
         dynamic_axes={"input_ids": {0: "batch_size", 1: "sequence_length"},
                       "inputs_embeds": {0: "batch_size", 1: "sequence_length"}},
         weights=["decoder.lm.model.embed_tokens.weight"],
+        static_dims={"inputs_embeds": {2: model.config.llama.hidden_size}},
     )
 
 
@@ -150,24 +154,29 @@ def decoder_spec(model: EmuModel, start: int, end: int, file: str) -> GraphSpec:
         "position_ids": {0: "batch_size", 1: "sequence_length"},
     }
     presents = []
+    static: Dict[str, Dict[int, int]] = {}
     for layer in range(start, end):
         for kind in ("key", "value"):
             inputs[f"past_key_values.{layer}.{kind}"] = torch.zeros(cache_shape)
             axes[f"past_key_values.{layer}.{kind}"] = {0: "batch_size", 2: "past_capacity"}
             presents.append(f"present.{layer}.{kind}")
             axes[f"present.{layer}.{kind}"] = {0: "batch_size", 2: "sequence_length"}
+            static[f"present.{layer}.{kind}"] = {1: config.num_heads, 3: config.head_dim}
     layer_prefixes = [f"decoder.lm.model.layers.{layer}." for layer in range(start, end)]
     if end == config.num_layers:
         inputs["num_logits_to_keep"] = torch.tensor(2, dtype=torch.long)
         outputs = ["logits", "regressed_embeds"]
         axes["logits"] = {0: "batch_size", 1: "num_logits_to_keep"}
         axes["regressed_embeds"] = {0: "batch_size", 1: "num_logits_to_keep"}
+        static["logits"] = {2: config.vocab_size}
+        static["regressed_embeds"] = {2: config.hidden_size}
         layer_prefixes += ["decoder.lm.model.norm.", "decoder.lm.lm_head.", "decoder.lm.stu_regress_head."]
     else:
         outputs = ["hidden_states"]
         axes["hidden_states"] = {0: "batch_size", 1: "sequence_length"}
+        static["hidden_states"] = {2: config.hidden_size}
     return GraphSpec(file, DecoderPartGraph(model, start, end), inputs, outputs + presents, axes,
-                     _weight_names(model, layer_prefixes))
+                     _weight_names(model, layer_prefixes), static)
 
 
 def layer_ranges(num_layers: int, parts: int) -> List[Tuple[int, int]]:
@@ -263,5 +272,10 @@ def trace_graph(spec: GraphSpec) -> onnx.ModelProto:
             do_constant_folding=True,
         )
     proto = onnx.load_from_string(buffer.getvalue())
+    for output in proto.graph.output:
+        dims = output.type.tensor_type.shape.dim
+        for index, value in spec.static_dims.get(output.name, {}).items():
+            dims[index].Clear()
+            dims[index].dim_value = value
     proto.producer_name = "emu-bot tools/export.py"
     return proto
