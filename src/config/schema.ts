@@ -15,11 +15,18 @@ const redisUrl = z
 
 /** A positive count, capped so that a typo cannot ask for billions. */
 const count = z.number().int().positive().max(100_000_000);
-const milliseconds = z.number().int().positive().max(7 * 24 * 3_600_000);
+const milliseconds = z
+  .number()
+  .int()
+  .positive()
+  .max(7 * 24 * 3_600_000);
 
 const hostName = z
   .string()
-  .regex(/^[a-z0-9.-]+$|^[0-9a-f:]+$/, 'expected a lower-case host name or IP address, without scheme or port');
+  .regex(
+    /^[a-z0-9.-]+$|^[0-9a-f:]+$/,
+    'expected a lower-case host name or IP address, without scheme or port',
+  );
 
 const regularExpression = z.string().refine((pattern) => {
   try {
@@ -56,6 +63,24 @@ export const configSchema = z.strictObject({
   }),
   media: z.strictObject({
     ffmpegPath: z.string().min(1),
+    ffprobePath: z.string().min(1),
+    /** Per attachment, before decoding. */
+    maxBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(2 ** 31),
+    /** Width x height of a still image or frame, checked before pixels are allocated. */
+    maxPixels: z
+      .number()
+      .int()
+      .positive()
+      .max(2 ** 31),
+    /** Frames in an animation or video. */
+    maxFrames: z.number().int().positive().max(10_000_000),
+    maxVideoSeconds: z.number().positive().max(86_400),
+    /** Each ffmpeg or ffprobe run is killed after this long. */
+    ffmpegTimeoutMs: z.number().int().positive().max(600_000),
   }),
   engine: z.strictObject({
     device: z.enum(['cpu', 'cuda']),
@@ -72,7 +97,11 @@ export const configSchema = z.strictObject({
     allowedHosts: z.strictObject({ discord: z.array(hostName), slack: z.array(hostName) }),
     /** Loopback addresses and plain http to them, for the platform simulations in tests only. */
     allowLoopback: z.boolean(),
-    maxBytes: z.number().int().positive().max(2 ** 31),
+    maxBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(2 ** 31),
     maxConcurrentDownloads: z.number().int().min(1).max(64),
     connectTimeoutMs: z.number().int().positive().max(600_000),
     headersTimeoutMs: z.number().int().positive().max(600_000),

@@ -9,6 +9,16 @@ export {
 } from './bundle/index.js';
 export { type BundleDirectoryState, inspectBundleDirectory, manifestFileName } from './bundle-directory.js';
 export type { Device, GraphOptimization } from './onnx/session.js';
+export {
+  type DecodedMedia,
+  decodeImage,
+  type ImageLimits,
+  type MediaLimits,
+  type PixelSpec,
+  readMedia,
+  referenceFrameIndices,
+  toPixelValues,
+} from './pixels/index.js';
 export type {
   Engine,
   FinishReason,

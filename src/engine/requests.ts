@@ -4,15 +4,12 @@
  * travel through Redis unchanged.
  */
 
+import type { RgbImage } from './pixels/rgb-image.js';
+
+export type { RgbImage };
+
 /** The instruction-tuned model answers; the pretrained model draws and continues sequences. */
 export type ModelKind = 'instruct' | 'pretrain';
-
-/** 8-bit RGB pixels, row-major, 3 bytes per pixel; already resized to the model's input size. */
-export interface RgbImage {
-  readonly width: number;
-  readonly height: number;
-  readonly data: Uint8Array;
-}
 
 export interface SamplingSettings {
   readonly temperature: number;

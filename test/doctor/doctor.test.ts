@@ -43,6 +43,7 @@ describe('doctor checks', () => {
       ['platforms', 'ok'],
       ['redis', 'ok'],
       ['ffmpeg', 'ok'],
+      ['ffprobe', 'ok'],
       ['bundle (instruct)', 'ok'],
       ['bundle (pretrain)', 'ok'],
     ]);

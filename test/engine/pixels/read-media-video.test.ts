@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type EmuBotError, isEmuBotError } from '../../../src/core/index.js';
 import { readMedia } from '../../../src/engine/pixels/index.js';
@@ -58,20 +57,4 @@ describe('readMedia on videos', () => {
     expect(error.message).toMatch(/ENOENT/);
     expect(error.userMessage).not.toMatch(/nonexistent/);
   });
-
-  // The reference's own example; too large to commit, so only where the reference's files are.
-  const appleVr = '/work/shared/emu1/examples/AppleVR.mp4';
-  it.skipIf(!existsSync(appleVr))(
-    "counts AppleVR.mp4's frames as decord does and picks the same 8",
-    async () => {
-      const media = await readMedia(new Uint8Array(readFileSync(appleVr)), generousLimits);
-      expect(media).toMatchObject({
-        kind: 'video',
-        frameCount: 693,
-        frameIndices: [43, 129, 216, 303, 389, 475, 562, 649],
-      });
-      expect(media.frames).toHaveLength(8);
-      expect(media.frames[0]).toMatchObject({ width: 960, height: 540 });
-    },
-  );
 });
