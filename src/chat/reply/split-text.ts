@@ -88,7 +88,7 @@ function codeAtoms(marker: string, language: string, body: string, limit: number
   const open = `${marker}${language}\n`;
   const close = `\n${marker}`;
   const whole = open + body + close;
-  if (whole.length <= limit) return [{ text: whole, separator: '\n' }];
+  if (whole.length <= limit) return [{ text: whole, separator: '\n\n' }];
   const room = limit - open.length - close.length;
   const lines = body
     .split('\n')
