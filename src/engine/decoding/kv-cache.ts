@@ -35,6 +35,8 @@ export class KvCache {
   #valid = new Uint8Array(0);
   /** Per row: the next free slot. */
   #lengths: number[] = [];
+  /** Per row: how many real (not padding) tokens it holds, which is the next token's position. */
+  #tokens: number[] = [];
 
   constructor(shape: KvCacheShape) {
     this.shape = shape;
@@ -55,6 +57,11 @@ export class KvCache {
     return this.#lengths[row] ?? 0;
   }
 
+  /** Real tokens in row `row`: the position of its next token. */
+  tokens(row: number): number {
+    return this.#tokens[row] ?? 0;
+  }
+
   /** The longest row, which decides how many slots the graph must read. */
   get longest(): number {
     return this.#lengths.reduce((longest, length) => Math.max(longest, length), 0);
@@ -64,7 +71,10 @@ export class KvCache {
   addRows(count: number): number {
     const first = this.#rows;
     this.#relayout(first + count, this.#capacity, (row) => (row < first ? row : -1));
-    for (let row = first; row < first + count; row++) this.#lengths[row] = 0;
+    for (let row = first; row < first + count; row++) {
+      this.#lengths[row] = 0;
+      this.#tokens[row] = 0;
+    }
     return first;
   }
 
@@ -77,8 +87,48 @@ export class KvCache {
         throw new EmuBotError('INTERNAL', `reorder from missing row ${source}`);
     }
     const lengths = sources.map((source) => this.#lengths[source] ?? 0);
+    const tokens = sources.map((source) => this.#tokens[source] ?? 0);
     this.#relayout(sources.length, this.#capacity, (row) => sources[row] ?? -1);
     this.#lengths = lengths;
+    this.#tokens = tokens;
+  }
+
+  /**
+   * Moves `other`'s rows to the end of this cache (a prefilled request joining a running batch);
+   * `other` is left empty.
+   */
+  append(other: KvCache): void {
+    if (other.#rows === 0) return;
+    const first = this.#rows;
+    const capacity = Math.max(this.#capacity, other.#capacity);
+    this.#relayout(first + other.#rows, capacity, (row) => (row < first ? row : -1));
+    const { heads, headDim } = this.shape;
+    const copied = other.#capacity * headDim;
+    for (let layer = 0; layer < this.shape.layers; layer++) {
+      for (const [target, source] of [
+        [this.#keys[layer], other.#keys[layer]],
+        [this.#values[layer], other.#values[layer]],
+      ] as const) {
+        for (let row = 0; row < other.#rows; row++) {
+          for (let head = 0; head < heads; head++) {
+            const from = (row * heads + head) * copied;
+            (target as CacheArray).set(
+              (source as CacheArray).subarray(from, from + copied),
+              ((first + row) * heads + head) * capacity * headDim,
+            );
+          }
+        }
+      }
+    }
+    for (let row = 0; row < other.#rows; row++) {
+      this.#valid.set(
+        other.#valid.subarray(row * other.#capacity, (row + 1) * other.#capacity),
+        (first + row) * capacity,
+      );
+      this.#lengths[first + row] = other.#lengths[row] ?? 0;
+      this.#tokens[first + row] = other.#tokens[row] ?? 0;
+    }
+    other.reorder([]);
   }
 
   /** Removes the given rows, keeping the others in order. */
@@ -156,10 +206,14 @@ export class KvCache {
   commit(incoming: number, incomingValid: Uint8Array): void {
     for (let row = 0; row < this.#rows; row++) {
       const start = this.#lengths[row] ?? 0;
+      let real = 0;
       for (let i = 0; i < incoming; i++) {
-        this.#valid[row * this.#capacity + start + i] = incomingValid[row * incoming + i] ?? 0;
+        const valid = incomingValid[row * incoming + i] ?? 0;
+        this.#valid[row * this.#capacity + start + i] = valid;
+        real += valid;
       }
       this.#lengths[row] = start + incoming;
+      this.#tokens[row] = (this.#tokens[row] ?? 0) + real;
     }
   }
 

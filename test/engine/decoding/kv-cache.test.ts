@@ -105,3 +105,24 @@ describe('KvCache', () => {
     expect(cache.capacity).toBe(20);
   });
 });
+
+describe('KvCache.append', () => {
+  it("moves a prefilled cache's rows behind the running ones", () => {
+    const running = new KvCache(shape);
+    running.addRows(1);
+    step(running, 20, new Uint8Array(20).fill(1), 0);
+    const prefill = new KvCache(shape);
+    prefill.addRows(2);
+    step(prefill, 3, Uint8Array.from([0, 1, 1, 1, 1, 1]), 3000);
+    const fromPrefill = slot(prefill, 1, 1, 1, 2);
+    running.append(prefill);
+    expect(prefill.rows).toBe(0);
+    expect(running.rows).toBe(3);
+    expect(running.capacity).toBe(32);
+    expect(slot(running, 1, 2, 1, 2)).toEqual(fromPrefill);
+    expect([running.tokens(0), running.tokens(1), running.tokens(2)]).toEqual([20, 2, 3]);
+    const mask = running.attentionMask(1, new Uint8Array(3).fill(1));
+    const width = running.capacity + 1;
+    expect([...mask.subarray(width, width + 4)]).toEqual([0n, 1n, 1n, 0n]);
+  });
+});
