@@ -67,6 +67,26 @@ const codeTable = {
     userMessage:
       'That conversation is too long for me to take in at once; try a shorter question or fewer attachments.',
   },
+  PROMPT_BLOCKED: {
+    blame: 'input',
+    userMessage: 'Sorry, I cannot help with that request here.',
+  },
+  REQUEST_UNSUPPORTED: {
+    blame: 'input',
+    userMessage: 'Sorry, I cannot do that with what this request holds.',
+  },
+  IMAGE_GENERATION_NOT_ALLOWED: {
+    blame: 'input',
+    userMessage: 'Drawing images is not allowed in this channel.',
+  },
+  ATTACHMENT_HOST_NOT_ALLOWED: {
+    blame: 'input',
+    userMessage: 'I can only read files uploaded to this chat.',
+  },
+  ATTACHMENT_DOWNLOAD_FAILED: {
+    blame: 'system',
+    userMessage: 'I could not fetch that file; it may have expired. Please upload it again.',
+  },
   BUNDLE_INVALID: {
     blame: 'input',
     userMessage: 'The model files are incomplete or do not match this version of emu-bot.',
@@ -78,6 +98,26 @@ const codeTable = {
   ABORTED: {
     blame: 'system',
     userMessage: 'The request was cancelled.',
+  },
+  JOB_INVALID: {
+    blame: 'input',
+    userMessage: 'That request could not be queued; it is incomplete or too large.',
+  },
+  QUEUE_LIMIT_REACHED: {
+    blame: 'input',
+    userMessage: 'You have too many requests waiting; please wait for one to finish before asking again.',
+  },
+  NO_WORKER_FOR_MODEL: {
+    blame: 'system',
+    userMessage: 'No model server that can answer this is running right now. Please try again later.',
+  },
+  JOB_TIMEOUT: {
+    blame: 'system',
+    userMessage: 'That took too long, so I stopped. Please try again later.',
+  },
+  JOB_NOT_FOUND: {
+    blame: 'input',
+    userMessage: 'I could not find that request; it may have finished already.',
   },
   INTERNAL: {
     blame: 'system',

@@ -8,7 +8,9 @@ export {
   type SelfCheckResult,
 } from './bundle/index.js';
 export { type BundleDirectoryState, inspectBundleDirectory, manifestFileName } from './bundle-directory.js';
+export { startEngineThread } from './host/index.js';
 export type { Device, GraphOptimization } from './onnx/session.js';
+export { type EngineOptions, OnnxEngine } from './onnx-engine.js';
 export {
   type DecodedMedia,
   decodeImage,
@@ -34,3 +36,4 @@ export type {
   TextRequest,
   TextResult,
 } from './requests.js';
+export { EmuTokenizer } from './tokenizer/index.js';

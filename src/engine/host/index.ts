@@ -1,0 +1,1 @@
+export { startEngineThread } from './threaded-engine.js';
