@@ -2,8 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { EmuBotError, packageRoot, toEmuBotError } from '../core/index.js';
+import type { EngineFactory } from '../worker/index.js';
+import { type AdapterFactory, registerBotCommand } from './commands/bot.js';
 import { registerConfigCommand } from './commands/config.js';
 import { registerDoctorCommand } from './commands/doctor.js';
+import { registerStartCommand } from './commands/start.js';
+import { registerWorkerCommand } from './commands/worker.js';
 import { type CommandContext, createCommandContext, type GlobalOptions } from './context.js';
 import type { CliIo } from './io.js';
 
@@ -14,11 +18,25 @@ function packageVersion(): string {
   return manifest.version;
 }
 
+export interface RunCliOptions {
+  /**
+   * Loads the inference engine for `emu-bot worker` and `emu-bot start`; those commands are
+   * listed only when one is given.
+   */
+  readonly engineFactory?: EngineFactory;
+  /** The platform adapters `emu-bot bot` and `emu-bot start` run; none by default. */
+  readonly adapters?: AdapterFactory;
+}
+
 /**
  * Runs one `emu-bot` invocation and resolves to its exit code: 0 done, 2 the input or
  * configuration is at fault (one line on stderr: `error [CODE]: message`), 1 anything else.
  */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo,
+  options: RunCliOptions = {},
+): Promise<number> {
   let exitCode: number = exitCodes.success;
   const program = new Command('emu-bot')
     .description('Emu, the multimodal generalist, in Discord and Slack')
@@ -42,6 +60,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   };
   registerConfigCommand(program, run);
   registerDoctorCommand(program, run);
+  const adapters = options.adapters ?? (() => []);
+  registerBotCommand(program, run, adapters);
+  if (options.engineFactory !== undefined) {
+    registerWorkerCommand(program, run, options.engineFactory);
+    registerStartCommand(program, run, options.engineFactory, adapters);
+  }
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

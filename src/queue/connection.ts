@@ -5,6 +5,8 @@ export interface RedisConnectionOptions {
   /** Fail fast instead of retrying forever: for probes such as `emu-bot doctor`. */
   readonly failFast?: boolean;
   readonly connectTimeoutMs?: number;
+  /** For BullMQ workers and event readers, which block: commands wait for a reconnect forever. */
+  readonly blocking?: boolean;
 }
 
 /**
@@ -19,5 +21,6 @@ export function createRedisConnection(config: Config['redis'], options: RedisCon
     lazyConnect: true,
     connectTimeout: options.connectTimeoutMs ?? 10_000,
     ...(failFast ? { maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false } : {}),
+    ...(options.blocking === true ? { maxRetriesPerRequest: null } : {}),
   });
 }

@@ -1,0 +1,107 @@
+import { LuaScript } from '../lua-script.js';
+
+/**
+ * Admits a job: refuses it when no live worker holds its model or the user or server is at its
+ * queued limit, otherwise records it as waiting, reserves its fairness rank and stores its
+ * images with a TTL, all in one step.
+ *
+ * KEYS: workers of the model, user waiting, server waiting (unused when ARGV[5] is 0), user
+ * rank, then one key per image. ARGV: job id, now, entry expiry, user limit, server limit (0
+ * for none), TTL in ms, then one value per image.
+ *
+ * The rank is `max(jobs the user has waiting + 1, the rank of the user's latest waiting job)`:
+ * the k-th waiting job of every user shares rank k, so ranks interleave users round by round,
+ * while one user's own jobs never overtake each other. Returns {'ok', rank} or {reason, count}.
+ */
+export const admitScript = new LuaScript(
+  'admit',
+  `
+local rcall = redis.call
+local jobId = ARGV[1]
+local now = tonumber(ARGV[2])
+local expiresAt = tonumber(ARGV[3])
+local userLimit = tonumber(ARGV[4])
+local serverLimit = tonumber(ARGV[5])
+local ttl = ARGV[6]
+rcall('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if rcall('ZCARD', KEYS[1]) == 0 then return {'no-worker', 0} end
+rcall('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local userCount = rcall('ZCARD', KEYS[2])
+if userCount >= userLimit then return {'user-limit', userCount} end
+if serverLimit > 0 then
+  rcall('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+  local serverCount = rcall('ZCARD', KEYS[3])
+  if serverCount >= serverLimit then return {'server-limit', serverCount} end
+  rcall('ZADD', KEYS[3], expiresAt, jobId)
+  rcall('PEXPIRE', KEYS[3], ttl)
+end
+local rank = userCount + 1
+if userCount > 0 then
+  local last = tonumber(rcall('GET', KEYS[4]) or '0')
+  if last > rank then rank = last end
+end
+rcall('SET', KEYS[4], rank, 'PX', ttl)
+rcall('ZADD', KEYS[2], expiresAt, jobId)
+rcall('PEXPIRE', KEYS[2], ttl)
+for i = 5, #KEYS do rcall('SET', KEYS[i], ARGV[i + 2], 'PX', ttl) end
+return {'ok', rank}
+`,
+);
+
+/**
+ * Moves a job from waiting to running when a worker takes it, unless the user or server is at
+ * its running limit, or the job was cancelled or already answered (a re-run after a crash).
+ * A job already counted as running (the same job re-run) passes the limit check.
+ *
+ * KEYS: user waiting, user running, server waiting, server running, cancelled, published.
+ * ARGV: job id, now, lease expiry, user running limit, server running limit (0 for none), TTL.
+ * Returns 'started', 'published', 'cancelled', 'user-busy' or 'server-busy'.
+ */
+export const startScript = new LuaScript(
+  'start',
+  `
+local rcall = redis.call
+local jobId = ARGV[1]
+local now = tonumber(ARGV[2])
+local userLimit = tonumber(ARGV[4])
+local serverLimit = tonumber(ARGV[5])
+if rcall('EXISTS', KEYS[6]) == 1 then return 'published' end
+if rcall('EXISTS', KEYS[5]) == 1 then return 'cancelled' end
+rcall('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if not rcall('ZSCORE', KEYS[2], jobId) and rcall('ZCARD', KEYS[2]) >= userLimit then return 'user-busy' end
+if serverLimit > 0 then
+  rcall('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+  if not rcall('ZSCORE', KEYS[4], jobId) and rcall('ZCARD', KEYS[4]) >= serverLimit then
+    return 'server-busy'
+  end
+  rcall('ZREM', KEYS[3], jobId)
+  rcall('ZADD', KEYS[4], ARGV[3], jobId)
+  rcall('PEXPIRE', KEYS[4], ARGV[6])
+end
+rcall('ZREM', KEYS[1], jobId)
+rcall('ZADD', KEYS[2], ARGV[3], jobId)
+rcall('PEXPIRE', KEYS[2], ARGV[6])
+return 'started'
+`,
+);
+
+/**
+ * Counts a job as waiting again when its run ends without an answer (handed back at shutdown,
+ * or failed and about to be retried).
+ *
+ * KEYS: user waiting, user running, server waiting, server running.
+ * ARGV: job id, entry expiry, has server (1 or 0).
+ */
+export const releaseScript = new LuaScript(
+  'release',
+  `
+local rcall = redis.call
+rcall('ZREM', KEYS[2], ARGV[1])
+rcall('ZADD', KEYS[1], ARGV[2], ARGV[1])
+if ARGV[3] == '1' then
+  rcall('ZREM', KEYS[4], ARGV[1])
+  rcall('ZADD', KEYS[3], ARGV[2], ARGV[1])
+end
+return 1
+`,
+);

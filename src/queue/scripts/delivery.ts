@@ -1,0 +1,64 @@
+import { LuaScript } from '../lua-script.js';
+
+/**
+ * Publishes a job's one outcome: sets the job's `published` record and appends the outcome to
+ * the results stream in the same step, so a job that runs twice (a worker crashed after
+ * answering) adds one entry only. Also forgets the job's waiting and running entries and its
+ * images, and trims stream entries older than the result TTL.
+ *
+ * KEYS: published, results stream, user waiting, user running, server waiting, server running,
+ * then the job's image keys. ARGV: job id, TTL in ms, oldest stream id to keep, then the
+ * entry's field/value pairs. Returns 1 when published, 0 when it already was.
+ */
+export const publishScript = new LuaScript(
+  'publish',
+  `
+local rcall = redis.call
+if not rcall('SET', KEYS[1], '1', 'NX', 'PX', ARGV[2]) then return 0 end
+rcall('XADD', KEYS[2], 'MINID', '~', ARGV[3], '*', unpack(ARGV, 4))
+for i = 3, 6 do rcall('ZREM', KEYS[i], ARGV[1]) end
+for i = 7, #KEYS do rcall('DEL', KEYS[i]) end
+return 1
+`,
+);
+
+/**
+ * Takes the lease on delivering a job's reply: the reply's idempotency record holds the bot
+ * consumer's name while it posts, then `done`.
+ *
+ * KEYS: delivered. ARGV: consumer name, lease in ms.
+ * Returns 'claimed', 'done' (already delivered) or 'busy' (another consumer holds the lease).
+ */
+export const claimDeliveryScript = new LuaScript(
+  'claim-delivery',
+  `
+local holder = redis.call('GET', KEYS[1])
+if holder == 'done' then return 'done' end
+if holder and holder ~= ARGV[1] then return 'busy' end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 'claimed'
+`,
+);
+
+/**
+ * Settles a stream entry: when delivered, marks the reply `done` (kept for the result TTL, so a
+ * duplicate entry is recognised) and acknowledges and deletes the entry in the same step; when
+ * the delivery failed, gives the lease back so that another try can claim it.
+ *
+ * KEYS: delivered, results stream. ARGV: 'done' or 'release', consumer name, group, entry id,
+ * TTL in ms.
+ */
+export const settleDeliveryScript = new LuaScript(
+  'settle-delivery',
+  `
+local rcall = redis.call
+if ARGV[1] == 'done' then
+  rcall('SET', KEYS[1], 'done', 'PX', ARGV[5])
+  rcall('XACK', KEYS[2], ARGV[3], ARGV[4])
+  rcall('XDEL', KEYS[2], ARGV[4])
+elseif rcall('GET', KEYS[1]) == ARGV[2] then
+  rcall('DEL', KEYS[1])
+end
+return 1
+`,
+);

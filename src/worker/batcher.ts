@@ -1,0 +1,136 @@
+import type {
+  Engine,
+  ImageRequest,
+  ImageResult,
+  ModelKind,
+  RunOptions,
+  TextRequest,
+  TextResult,
+} from '../engine/index.js';
+
+export type EngineTask =
+  | { readonly kind: 'text'; readonly request: TextRequest }
+  | { readonly kind: 'image'; readonly request: ImageRequest };
+
+export type EngineOutput =
+  | { readonly kind: 'text'; readonly result: TextResult }
+  | { readonly kind: 'image'; readonly result: ImageResult };
+
+export interface BatchSettings {
+  readonly batchSize: number;
+  /** How long the oldest waiting task waits for companions. */
+  readonly windowMs: number;
+}
+
+interface Pending {
+  readonly task: EngineTask;
+  readonly options: RunOptions;
+  readonly key: string;
+  readonly arrivedAt: number;
+  readonly resolve: (output: EngineOutput) => void;
+  readonly reject: (reason: unknown) => void;
+}
+
+/**
+ * Runs the worker's jobs on its one engine, one batch at a time: compatible tasks (same kind,
+ * model and settings apart from the seed) that arrive within `windowMs` of the oldest waiting
+ * one are run together, up to `batchSize`. The engine contract takes one request per call, so a
+ * batch is that many concurrent calls, which the engine may fuse; a batch never mixes kinds,
+ * models or settings. A task whose signal aborts while it waits leaves without running.
+ */
+export class Batcher {
+  readonly #engine: Engine;
+  readonly #settings: BatchSettings;
+  readonly #onBatch: (model: ModelKind, size: number, runMs: number) => void;
+  #pending: Pending[] = [];
+  #running = false;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    engine: Engine,
+    settings: BatchSettings,
+    onBatch: (model: ModelKind, size: number, runMs: number) => void,
+  ) {
+    this.#engine = engine;
+    this.#settings = settings;
+    this.#onBatch = onBatch;
+  }
+
+  run(task: EngineTask, options: RunOptions): Promise<EngineOutput> {
+    return new Promise((resolve, reject) => {
+      const signal = options.signal;
+      if (signal?.aborted === true) {
+        reject(signal.reason);
+        return;
+      }
+      const pending: Pending = {
+        task,
+        options,
+        key: compatibilityKey(task),
+        arrivedAt: Date.now(),
+        resolve,
+        reject,
+      };
+      this.#pending.push(pending);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const index = this.#pending.indexOf(pending);
+          if (index === -1) return;
+          this.#pending.splice(index, 1);
+          reject(signal.reason);
+        },
+        { once: true },
+      );
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#running) return;
+    const oldest = this.#pending[0];
+    if (oldest === undefined) return;
+    const companions = this.#pending.filter((pending) => pending.key === oldest.key).length;
+    const due = oldest.arrivedAt + this.#settings.windowMs;
+    if (companions >= this.#settings.batchSize || Date.now() >= due) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      void this.#flush(oldest.key);
+    } else if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#schedule();
+      }, due - Date.now());
+    }
+  }
+
+  async #flush(key: string): Promise<void> {
+    this.#running = true;
+    const batch = this.#pending.filter((pending) => pending.key === key).slice(0, this.#settings.batchSize);
+    this.#pending = this.#pending.filter((pending) => !batch.includes(pending));
+    const started = Date.now();
+    await Promise.allSettled(batch.map((pending) => this.#execute(pending)));
+    const first = batch[0] as Pending;
+    this.#onBatch(first.task.request.model, batch.length, Date.now() - started);
+    this.#running = false;
+    this.#schedule();
+  }
+
+  async #execute(pending: Pending): Promise<void> {
+    try {
+      const { task, options } = pending;
+      pending.resolve(
+        task.kind === 'text'
+          ? { kind: 'text', result: await this.#engine.generateText(task.request, options) }
+          : { kind: 'image', result: await this.#engine.generateImage(task.request, options) },
+      );
+    } catch (error) {
+      pending.reject(error);
+    }
+  }
+}
+
+function compatibilityKey(task: EngineTask): string {
+  const { seed: _seed, ...settings } = task.request.settings as { seed?: number };
+  return `${task.kind}:${task.request.model}:${JSON.stringify(settings)}`;
+}
