@@ -1,5 +1,6 @@
 import type { Config } from '../config/index.js';
-import type { BundleSessionSettings } from '../engine/index.js';
+import { type BundleSessionSettings, startEngineThread } from '../engine/index.js';
+import type { EngineFactory } from '../worker/index.js';
 
 /** The engine's session settings from the configuration's `engine` section. */
 export function engineSessionSettings(engine: Config['engine']): BundleSessionSettings {
@@ -13,3 +14,11 @@ export function engineSessionSettings(engine: Config['engine']): BundleSessionSe
     graphOptimization: engine.graphOptimization,
   };
 }
+
+/** The worker's engine: the configured bundles of `models`, on their own inference thread. */
+export const onnxEngineFactory: EngineFactory = (models, config) =>
+  startEngineThread({
+    bundles: Object.fromEntries(models.map((kind) => [kind, config.models[kind].bundle])),
+    sessions: engineSessionSettings(config.engine),
+    maxBatchRows: config.engine.maxBatchRows,
+  });

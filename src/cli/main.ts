@@ -1,7 +1,8 @@
+import { onnxEngineFactory } from './engine-settings.js';
 import { processIo } from './io.js';
 import { runCli } from './program.js';
 
 /** The `emu-bot` executable: runs the CLI on the real process and sets its exit code. */
 export async function main(): Promise<void> {
-  process.exitCode = await runCli(process.argv.slice(2), processIo());
+  process.exitCode = await runCli(process.argv.slice(2), processIo(), { engineFactory: onnxEngineFactory });
 }

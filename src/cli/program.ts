@@ -6,7 +6,9 @@ import type { EngineFactory } from '../worker/index.js';
 import { type AdapterFactory, registerBotCommand } from './commands/bot.js';
 import { registerConfigCommand } from './commands/config.js';
 import { registerDoctorCommand } from './commands/doctor.js';
+import { registerRunCommand } from './commands/run.js';
 import { registerStartCommand } from './commands/start.js';
+import { registerTokenizeCommand } from './commands/tokenize.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { type CommandContext, createCommandContext, type GlobalOptions } from './context.js';
 import type { CliIo } from './io.js';
@@ -60,6 +62,8 @@ export async function runCli(
   };
   registerConfigCommand(program, run);
   registerDoctorCommand(program, run);
+  registerRunCommand(program, run);
+  registerTokenizeCommand(program, run);
   const adapters = options.adapters ?? (() => []);
   registerBotCommand(program, run, adapters);
   if (options.engineFactory !== undefined) {

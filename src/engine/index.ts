@@ -19,6 +19,7 @@ export {
   type PixelSpec,
   readMedia,
   referenceFrameIndices,
+  resizeLikePillow,
   toPixelValues,
 } from './pixels/index.js';
 export type {

@@ -1,4 +1,4 @@
-import { type MediaLimits, readMedia, resizeLikePillow } from '../engine/pixels/index.js';
+import { type MediaLimits, readMedia, resizeLikePillow } from '../engine/index.js';
 import type { DecodedMedia } from './decoded-media.js';
 import type { MediaDecoder } from './load-attachments.js';
 

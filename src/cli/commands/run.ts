@@ -1,0 +1,144 @@
+import { readFile } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { buildPrompt, type Conversation, defaultIntent } from '../../chat/index.js';
+import { EmuBotError, toEmuBotError } from '../../core/index.js';
+import { OnnxEngine, readManifest } from '../../engine/index.js';
+import { createPixelsDecoder, type MediaOutcome } from '../../media/index.js';
+import type { CommandContext, CommandRunner } from '../context.js';
+import { engineSessionSettings } from '../engine-settings.js';
+
+interface RunOptions {
+  readonly bundle?: string;
+  readonly image: string[];
+  readonly video?: string;
+  readonly json?: boolean;
+  readonly maxNewTokens?: number;
+}
+
+export function registerRunCommand(program: Command, run: CommandRunner): void {
+  program
+    .command('run')
+    .description('answer one question about images or a video (with images and no question, describe them)')
+    .option('--bundle <dir>', 'the model bundle (default: models.instruct.bundle)')
+    .option('--image <file>', 'an image to show the model; repeat for several', collect, [])
+    .option('--video <file>', 'a video to show the model (8 frames are taken, as the reference does)')
+    .option('--json', 'print one JSON object with text, tokenIds, promptTokens and finishReason')
+    .option(
+      '--max-new-tokens <n>',
+      "the longest answer, in tokens (default: the reference's 128, 512 to describe)",
+      positiveInteger,
+    )
+    .argument('[question]', 'what to ask')
+    .action((question: string | undefined, options: RunOptions) =>
+      run((context) => answer(context, question ?? '', options)),
+    );
+}
+
+function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1)
+    throw new EmuBotError('USAGE', `expected a positive whole number, got "${value}"`);
+  return parsed;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+async function answer(context: CommandContext, question: string, options: RunOptions): Promise<number> {
+  const { io, loaded, lifecycle, signal } = context;
+  const { config } = loaded;
+  const directory =
+    options.bundle === undefined ? config.models.instruct.bundle : resolve(io.cwd, options.bundle);
+  const files = [...options.image, ...(options.video === undefined ? [] : [options.video])].map((file) =>
+    resolve(io.cwd, file),
+  );
+  if (question.trim() === '' && files.length === 0) {
+    throw new EmuBotError(
+      'USAGE',
+      'give a question, or --image/--video files to describe (see emu-bot run --help)',
+    );
+  }
+  const manifest = await readManifest(directory);
+  const conversation: Conversation = {
+    platform: 'console',
+    channel: { id: 'console', nsfw: false },
+    messages: [
+      {
+        id: 'question',
+        author: { id: 'you', name: 'you', role: 'person' },
+        text: question,
+        attachments: files.map((file, index) => ({
+          id: `attachment-${index}`,
+          name: basename(file),
+          url: `file://${file}`,
+          declaredKind: file === files.at(-1) && options.video !== undefined ? 'video' : 'image',
+        })),
+        sentAt: Date.now(),
+      },
+    ],
+  };
+  const outcomes = await decodeFiles(files, config.media, signal);
+  const engine = lifecycle.add(
+    'engine',
+    await OnnxEngine.load({
+      bundles: { [manifest.variant]: directory },
+      sessions: engineSessionSettings(config.engine),
+      maxBatchRows: config.engine.maxBatchRows,
+    }),
+  );
+  const tokenizer = engine.tokenizer(manifest.variant);
+  const intent = manifest.variant === 'pretrain' ? 'continue' : defaultIntent(conversation);
+  const built = buildPrompt(conversation, outcomes, {
+    intent,
+    counter: { countTokens: (text) => tokenizer.encode(text).length },
+    seed: 0,
+    contextLength: manifest.model.max_positions,
+    ...(options.maxNewTokens === undefined ? {} : { text: { maxNewTokens: options.maxNewTokens } }),
+  });
+  if (built.kind !== 'text') throw new EmuBotError('INTERNAL', 'emu-bot run builds text prompts only');
+  for (const problem of built.problems)
+    io.stderr.write(`warning: ${problem.attachment.name}: ${problem.error.message}\n`);
+
+  const streaming = options.json !== true && io.stdout.isTTY === true;
+  if (streaming) io.stdout.write(built.answerPrefix === '' ? '' : `${built.answerPrefix} `);
+  const result = await engine.generateText(built.request, {
+    signal,
+    ...(streaming ? { onText: (delta: string) => io.stdout.write(delta) } : {}),
+  });
+  const text = built.answerPrefix === '' ? result.text : `${built.answerPrefix} ${result.text}`;
+  if (options.json === true) {
+    io.stdout.write(
+      `${JSON.stringify({ text, tokenIds: result.tokenIds, promptTokens: result.promptTokens, finishReason: result.finishReason })}\n`,
+    );
+  } else {
+    io.stdout.write(streaming ? '\n' : `${text}\n`);
+  }
+  return 0;
+}
+
+async function decodeFiles(
+  files: readonly string[],
+  limits: CommandContext['loaded']['config']['media'],
+  signal: AbortSignal,
+): Promise<Map<string, MediaOutcome>> {
+  const decoder = createPixelsDecoder(limits);
+  const outcomes = new Map<string, MediaOutcome>();
+  for (const [index, file] of files.entries()) {
+    try {
+      const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
+        throw new EmuBotError('MEDIA_UNDECODABLE', `${file}: ${error.code ?? error.message}`, {
+          cause: error,
+        });
+      });
+      outcomes.set(`attachment-${index}`, {
+        ok: true,
+        media: await decoder.decode(new Uint8Array(bytes), signal),
+      });
+    } catch (error) {
+      outcomes.set(`attachment-${index}`, { ok: false, error: toEmuBotError(error) });
+    }
+  }
+  return outcomes;
+}
