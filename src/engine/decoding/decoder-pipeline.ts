@@ -4,6 +4,28 @@ import { halvesToFloats } from '../onnx/float16.js';
 import { type Tensor, tensor } from '../onnx/session.js';
 import { type CacheArray, KvCache } from './kv-cache.js';
 
+/**
+ * A layer range with the names of the tensor it takes from the previous range and passes to
+ * the next: ONNX forbids an input and an output of the same name, so exporters name the carried
+ * hidden state differently on each side (`hidden_states` out, `hidden_states.1` in).
+ */
+interface PipelinePart extends DecoderPart {
+  readonly input: string;
+  readonly output: string;
+}
+
+function pipelinePart(part: DecoderPart): PipelinePart {
+  const input = part.entry.inputs[0]?.name;
+  const output = part.entry.outputs.find((spec) => !spec.name.startsWith('present.'))?.name;
+  if (input === undefined || output === undefined) {
+    throw new EmuBotError(
+      'BUNDLE_INVALID',
+      `${part.session.file}: the manifest lists no carried input or output`,
+    );
+  }
+  return { ...part, input, output };
+}
+
 /** Embeddings in the bundle's I/O type: fp32 values, or fp16 bits for a float16 bundle. */
 export type EmbeddingArray = Float32Array | Uint16Array;
 
@@ -32,12 +54,12 @@ export interface DecoderStepOutput {
  * values, which are written into the cache before the next step.
  */
 export class DecoderPipeline {
-  readonly #parts: readonly DecoderPart[];
+  readonly #parts: readonly PipelinePart[];
   readonly #bundle: LoadedBundle;
 
   constructor(bundle: LoadedBundle) {
     this.#bundle = bundle;
-    this.#parts = bundle.decoder;
+    this.#parts = bundle.decoder.map(pipelinePart);
   }
 
   createCache(): KvCache {
@@ -75,9 +97,8 @@ export class DecoderPipeline {
     let result: DecoderStepOutput | undefined;
     for (const part of this.#parts) {
       const [start, end] = part.entry.layers;
-      const first = start === 0 ? 'inputs_embeds' : 'hidden_states';
       const feeds: Record<string, Tensor> = {
-        [first]: carried,
+        [part.input]: carried,
         attention_mask: mask,
         position_ids: positions,
       };
@@ -103,9 +124,9 @@ export class DecoderPipeline {
       if (isLast) {
         result = { logits: floats(outputs['logits']), regressed: floats(outputs['regressed_embeds']) };
       } else {
-        const next = outputs['hidden_states'];
+        const next = outputs[part.output];
         if (next === undefined)
-          throw new EmuBotError('INTERNAL', `${part.session.file}: no hidden_states output`);
+          throw new EmuBotError('INTERNAL', `${part.session.file}: no ${part.output} output`);
         carried = next;
       }
     }

@@ -1,0 +1,101 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../../../src/core/index.js';
+import type { LoadedBundle } from '../../../src/engine/bundle/index.js';
+import { parseManifest } from '../../../src/engine/bundle/manifest.js';
+import { DecoderPipeline } from '../../../src/engine/decoding/decoder-pipeline.js';
+import { GraphSession } from '../../../src/engine/onnx/session.js';
+import { cpuSettings } from '../helpers.js';
+
+const splits = join(packageRoot, 'test', 'fixtures', 'decoder-splits');
+
+/** Just the decoder of a split fixture (it has no vision or embedding graphs: inputs are embeddings). */
+async function loadDecoder(name: string): Promise<LoadedBundle> {
+  const directory = join(splits, name);
+  const manifestFile = join(directory, 'manifest.json');
+  const manifest = parseManifest(JSON.parse(await readFile(manifestFile, 'utf8')), manifestFile);
+  const decoder = await Promise.all(
+    (manifest.graphs?.decoder ?? []).map(async (entry) => ({
+      entry,
+      session: await GraphSession.load(join(directory, entry.file), {
+        ...cpuSettings,
+        device: { kind: 'cpu' },
+      }),
+    })),
+  );
+  const unused = undefined as never;
+  return {
+    directory,
+    manifest,
+    vision: unused,
+    embedTokens: unused,
+    decoder,
+    release: async () => {
+      await Promise.all(decoder.map((part) => part.session.release()));
+    },
+  };
+}
+
+/** Seeded embeddings (a small linear congruential generator: the same numbers for every split). */
+function embeddings(count: number, seed: number): Float32Array {
+  let state = seed;
+  return Float32Array.from({ length: count }, () => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return state / 2 ** 30 - 1;
+  });
+}
+
+async function runDecoder(name: string): Promise<Float32Array[]> {
+  const bundle = await loadDecoder(name);
+  try {
+    const pipeline = new DecoderPipeline(bundle);
+    const cache = pipeline.createCache();
+    const hidden = bundle.manifest.model.hidden_size;
+    cache.addRows(2);
+    const outputs: Float32Array[] = [];
+    // Row 0 is left-padded by two; both rows then take three single-token steps.
+    const prefill = await pipeline.step(cache, {
+      inputsEmbeds: embeddings(2 * 5 * hidden, 1),
+      positionIds: BigInt64Array.from([1, 1, 0, 1, 2, 0, 1, 2, 3, 4], BigInt),
+      incomingValid: Uint8Array.from([0, 0, 1, 1, 1, 1, 1, 1, 1, 1]),
+      incoming: 5,
+      keepLast: 2,
+    });
+    outputs.push(prefill.logits, prefill.regressed);
+    for (let step = 0; step < 3; step++) {
+      const next = await pipeline.step(cache, {
+        inputsEmbeds: embeddings(2 * hidden, 10 + step),
+        positionIds: BigInt64Array.from([3 + step, 5 + step], BigInt),
+        incomingValid: Uint8Array.from([1, 1]),
+        incoming: 1,
+        keepLast: 1,
+      });
+      outputs.push(next.logits, next.regressed);
+    }
+    return outputs;
+  } finally {
+    await bundle.release();
+  }
+}
+
+function maxDifference(left: Float32Array[], right: Float32Array[]): number {
+  let largest = 0;
+  left.forEach((array, index) => {
+    const other = right[index] as Float32Array;
+    expect(other.length).toBe(array.length);
+    for (let i = 0; i < array.length; i++)
+      largest = Math.max(largest, Math.abs((array[i] as number) - (other[i] as number)));
+  });
+  return largest;
+}
+
+describe('DecoderPipeline over layer ranges', () => {
+  it.each(['split2', 'split4'])("gives the whole decoder's logits and regressions with %s", async (name) => {
+    const whole = await runDecoder('split1');
+    const split = await runDecoder(name);
+    expect(whole).toHaveLength(8);
+    expect(whole[0]?.length).toBe(2 * 2 * 64);
+    expect(maxDifference(whole, split)).toBeLessThan(1e-5);
+  });
+});
