@@ -7,7 +7,9 @@ import type { Engine, TextRequest } from '../../../src/engine/requests.js';
 import { cpuSettings, fixtureBundles, imagePlaceholder, readGoldens } from '../helpers.js';
 
 const goldens = readGoldens('tiny-instruct');
-const greedy = goldens.generation.find((generation) => generation.mode === 'greedy' && generation.prompts[0] === 'text-only');
+const greedy = goldens.generation.find(
+  (generation) => generation.mode === 'greedy' && generation.prompts[0] === 'text-only',
+);
 const prompt = goldens.prompts.find((candidate) => candidate.name === 'text-only');
 
 let engine: Engine;
@@ -71,7 +73,11 @@ describe('startEngineThread', () => {
 
   it('reports a bundle that cannot load instead of starting', async () => {
     await expect(
-      startEngineThread({ bundles: { instruct: join(fixtureBundles, 'missing') }, sessions: cpuSettings, maxBatchRows: 8 }),
+      startEngineThread({
+        bundles: { instruct: join(fixtureBundles, 'missing') },
+        sessions: cpuSettings,
+        maxBatchRows: 8,
+      }),
     ).rejects.toMatchObject({ code: 'BUNDLE_INVALID' });
   });
 });
