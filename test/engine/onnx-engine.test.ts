@@ -109,6 +109,15 @@ describe('OnnxEngine text generation', () => {
     );
   });
 
+  it('takes a request submitted the moment the previous one is answered', async () => {
+    const generation = single.find((candidate) => candidate.mode === 'greedy') as GoldenGeneration;
+    const request = await requestFor(promptNamed(generation.prompts[0] as string), generation);
+    const one = { ...request, settings: { ...request.settings, maxNewTokens: 1 } };
+    for (let round = 0; round < 3; round++) {
+      expect((await engine.generateText(one)).tokenIds).toEqual(generation.tokens[0]?.slice(0, 1));
+    }
+  });
+
   it('streams greedy text whose pieces add up to the answer', async () => {
     const generation = single.find((candidate) => candidate.mode === 'greedy') as GoldenGeneration;
     const deltas: string[] = [];

@@ -53,9 +53,7 @@ export class TextBatcher {
       return;
     }
     this.#waiting.push(job);
-    this.#loop ??= this.#run().finally(() => {
-      this.#loop = undefined;
-    });
+    if (this.#loop === undefined) this.#loop = this.#run();
   }
 
   /** Resolves once every submitted job has settled. */
@@ -63,6 +61,11 @@ export class TextBatcher {
     await this.#loop;
   }
 
+  /**
+   * Runs until no work is left. The loop marks itself finished right after its last check for
+   * work, with no await in between, so a job submitted at any moment is either seen by that
+   * check or starts a new loop.
+   */
   async #run(): Promise<void> {
     while (this.#waiting.length > 0 || this.#running.length > 0) {
       try {
@@ -76,6 +79,7 @@ export class TextBatcher {
         this.#cache = this.#decoder.createCache();
       }
     }
+    this.#loop = undefined;
   }
 
   /** Prefills as many waiting jobs as fit, in order, and adds them to the running batch. */
