@@ -61,12 +61,12 @@ export function thread(specs: readonly MessageSpec[]): {
 
 const tokenizers = new Map<string, Promise<EmuTokenizer>>();
 
-/** The fixture bundles' tokenizer (test/fixtures/tokenizer). */
+/** The fixture bundles' tokenizer. */
 export function fixtureTokenizer(variant: 'instruct' | 'pretrain'): Promise<EmuTokenizer> {
   let tokenizer = tokenizers.get(variant);
   if (tokenizer === undefined) {
     tokenizer = EmuTokenizer.fromFile(
-      join(packageRoot, 'test', 'fixtures', 'tokenizer', `tokenizer-${variant}.json`),
+      join(packageRoot, 'test', 'fixtures', 'bundles', `tiny-${variant}`, 'tokenizer.json'),
     );
     tokenizers.set(variant, tokenizer);
   }

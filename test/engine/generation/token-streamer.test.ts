@@ -11,7 +11,9 @@ import { EmuTokenizer } from '../../../src/engine/tokenizer/index.js';
 import { readGenerationGoldens, ToyModel } from './toy-model.js';
 
 const fixtures = join(import.meta.dirname, '../../fixtures/tokenizer');
-const tokenizer = await EmuTokenizer.fromFile(join(fixtures, 'tokenizer-instruct.json'));
+const tokenizer = await EmuTokenizer.fromFile(
+  join(import.meta.dirname, '../../fixtures/bundles/tiny-instruct/tokenizer.json'),
+);
 const decodeGoldens = (
   JSON.parse(readFileSync(join(fixtures, 'goldens.json'), 'utf8')) as {
     readonly decode: { readonly name: string; readonly ids: number[]; readonly answer: string }[];

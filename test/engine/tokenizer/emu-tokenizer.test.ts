@@ -25,8 +25,12 @@ const goldens = JSON.parse(readFileSync(join(fixtures, 'goldens.json'), 'utf8'))
 
 const variants = ['pretrain', 'instruct'] as const;
 const tokenizers = {
-  pretrain: await EmuTokenizer.fromFile(join(fixtures, 'tokenizer-pretrain.json')),
-  instruct: await EmuTokenizer.fromFile(join(fixtures, 'tokenizer-instruct.json')),
+  pretrain: await EmuTokenizer.fromFile(
+    join(import.meta.dirname, '../../fixtures/bundles/tiny-pretrain/tokenizer.json'),
+  ),
+  instruct: await EmuTokenizer.fromFile(
+    join(import.meta.dirname, '../../fixtures/bundles/tiny-instruct/tokenizer.json'),
+  ),
 };
 
 /** The first differing position with a few ids of context, so a failure says where it went wrong. */
@@ -77,10 +81,9 @@ describe('EmuTokenizer token ids', () => {
 });
 
 describe('EmuTokenizer.fromJson', () => {
-  const valid = JSON.parse(readFileSync(join(fixtures, 'tokenizer-pretrain.json'), 'utf8')) as Record<
-    string,
-    unknown
-  >;
+  const valid = JSON.parse(
+    readFileSync(join(import.meta.dirname, '../../fixtures/bundles/tiny-pretrain/tokenizer.json'), 'utf8'),
+  ) as Record<string, unknown>;
 
   it('names the file and field a bundle gets wrong', () => {
     const broken = { ...valid, model: { ...(valid['model'] as object), byte_fallback: false } };

@@ -12,7 +12,9 @@ const goldens = JSON.parse(readFileSync(join(fixtures, 'goldens.json'), 'utf8'))
     readonly answer: string;
   }[];
 };
-const tokenizer = await EmuTokenizer.fromFile(join(fixtures, 'tokenizer-instruct.json'));
+const tokenizer = await EmuTokenizer.fromFile(
+  join(import.meta.dirname, '../../fixtures/bundles/tiny-instruct/tokenizer.json'),
+);
 
 /** A UTF-16 surrogate without its partner: half of a character outside the Basic Multilingual Plane. */
 function hasLoneSurrogate(text: string): boolean {
