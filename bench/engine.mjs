@@ -147,19 +147,26 @@ for (const concurrency of [1, 2, 4, 8]) {
 // 4. Vision: one batch of 8 against 8 calls of 1.
 const size = manifest.image_preprocessing.size;
 const pixels = new Float32Array(3 * size * size).fill(0.1);
-const eight = new Float32Array(8 * pixels.length).fill(0.1);
-await encodeImages(bundle, pixels, 1);
+await encodeImages(bundle, [pixels]);
 const singleRuns = [];
 for (let run = 0; run < 3; run++) {
   singleRuns.push(
     await time(async () => {
-      for (let image = 0; image < 8; image++) await encodeImages(bundle, pixels, 1);
+      for (let image = 0; image < 8; image++) await encodeImages(bundle, [pixels]);
     }),
   );
 }
 const singles = median(singleRuns);
 const batched = [];
-for (let run = 0; run < 3; run++) batched.push(await time(() => encodeImages(bundle, eight, 8)));
+for (let run = 0; run < 3; run++)
+  batched.push(
+    await time(() =>
+      encodeImages(
+        bundle,
+        Array.from({ length: 8 }, () => pixels),
+      ),
+    ),
+  );
 console.log(
   `4. vision: 8 single calls ${singles.toFixed(1)} ms, one batch of 8 ${median(batched).toFixed(1)} ms: ${ratio(singles / median(batched))}`,
 );

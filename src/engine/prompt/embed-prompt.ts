@@ -14,14 +14,19 @@ export interface EmbeddedBatch {
   readonly length: number;
 }
 
-/** pixel_values [images, 3, size, size] (normalised) -> image embeddings [images, imageTokens, hidden]. */
+/**
+ * Normalised images ([3, size, size] each) -> their embeddings [images, imageTokens, hidden], in
+ * one vision batch; undefined when there are none.
+ */
 export async function encodeImages(
   bundle: LoadedBundle,
-  pixelValues: Float32Array,
-  images: number,
-): Promise<EmbeddingArray> {
+  images: readonly Float32Array[],
+): Promise<EmbeddingArray | undefined> {
+  if (images.length === 0) return undefined;
   const size = bundle.manifest.image_preprocessing.size;
-  const dims = [images, 3, size, size];
+  const pixelValues = new Float32Array(images.length * 3 * size * size);
+  images.forEach((image, index) => pixelValues.set(image, index * image.length));
+  const dims = [images.length, 3, size, size];
   const input =
     bundle.manifest.dtype === 'float16'
       ? tensor('float16', floatsToHalves(pixelValues), dims)

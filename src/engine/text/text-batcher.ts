@@ -96,11 +96,10 @@ export class TextBatcher {
     try {
       const prefill = this.#decoder.createCache();
       prefill.addRows(admitted.length);
-      const pixels = admitted.flatMap((job) => job.prepared.pixelValues);
-      const images =
-        pixels.length === 0
-          ? undefined
-          : await encodeImages(this.#bundle, concatenate(pixels), pixels.length);
+      const images = await encodeImages(
+        this.#bundle,
+        admitted.flatMap((job) => job.prepared.pixelValues),
+      );
       const batch = await embedPrompts(
         this.#bundle,
         admitted.map((job) => job.prepared.ids),
@@ -190,14 +189,4 @@ export class TextBatcher {
     );
     return true;
   }
-}
-
-function concatenate(arrays: readonly Float32Array[]): Float32Array {
-  const joined = new Float32Array(arrays.reduce((length, array) => length + array.length, 0));
-  let offset = 0;
-  for (const array of arrays) {
-    joined.set(array, offset);
-    offset += array.length;
-  }
-  return joined;
 }

@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageRoot } from '../../../src/core/index.js';
+import { type LoadedBundle, loadBundle } from '../../../src/engine/bundle/index.js';
+import { DecoderPipeline } from '../../../src/engine/decoding/decoder-pipeline.js';
+import { regressImageEmbeddings } from '../../../src/engine/image/regression.js';
+import { toPixelValues } from '../../../src/engine/pixels/index.js';
+import { EmuTokenizer } from '../../../src/engine/tokenizer/index.js';
+import { cpuSettings, fixtureBundles, fixtureImage, imagePlaceholder } from '../helpers.js';
+
+interface RegressionGolden {
+  readonly name: string;
+  readonly prompt: string;
+  readonly images: readonly string[];
+  readonly prompt_ids: readonly number[];
+  readonly guidance_scale: number;
+  readonly embeds: readonly (readonly (readonly number[])[])[];
+}
+
+const goldens = (
+  JSON.parse(
+    readFileSync(join(packageRoot, 'test', 'fixtures', 'goldens', 'tiny-pretrain.json'), 'utf8'),
+  ) as {
+    regression: RegressionGolden[];
+  }
+).regression;
+
+let bundle: LoadedBundle;
+let tokenizer: EmuTokenizer;
+beforeAll(async () => {
+  bundle = await loadBundle(join(fixtureBundles, 'tiny-pretrain'), cpuSettings);
+  tokenizer = await EmuTokenizer.fromFile(join(bundle.directory, 'tokenizer.json'));
+});
+afterAll(async () => {
+  await bundle.release();
+});
+
+async function promptOf(golden: RegressionGolden) {
+  const { image_preprocessing: spec } = bundle.manifest;
+  const text = `${golden.prompt.split('<img>').join(imagePlaceholder(32))}[IMG]`;
+  const images = await Promise.all(golden.images.map(fixtureImage));
+  return {
+    ids: tokenizer.encode(text, { addBos: true }),
+    pixelValues: images.map((image) =>
+      toPixelValues(image, { size: spec.size, mean: spec.mean, std: spec.std }),
+    ),
+    guided: golden.guidance_scale > 1,
+  };
+}
+
+function maxDifference(actual: Float32Array, expected: readonly (readonly (readonly number[])[])[]): number {
+  const flat = expected.flat(2);
+  expect(actual.length).toBe(flat.length);
+  return flat.reduce(
+    (largest, value, index) => Math.max(largest, Math.abs(value - (actual[index] as number))),
+    0,
+  );
+}
+
+describe('regressImageEmbeddings', () => {
+  it.each(goldens.map((golden) => [`${golden.name}, guidance ${golden.guidance_scale}`, golden] as const))(
+    'matches the reference within 1e-4: %s',
+    async (_name, golden) => {
+      const prompt = await promptOf(golden);
+      expect(prompt.ids).toEqual(golden.prompt_ids);
+      const steps: number[] = [];
+      const [embeddings] = await regressImageEmbeddings(bundle, new DecoderPipeline(bundle), [prompt], {
+        onStep: (step) => steps.push(step),
+      });
+      expect(maxDifference(embeddings as Float32Array, golden.embeds)).toBeLessThan(1e-4);
+      expect(steps).toEqual(Array.from({ length: 32 }, (_, index) => index + 1));
+    },
+  );
+
+  it('gives several requests in one batch exactly what each gives alone', async () => {
+    const prompts = await Promise.all(goldens.map(promptOf));
+    const together = await regressImageEmbeddings(bundle, new DecoderPipeline(bundle), prompts);
+    together.forEach((embeddings, index) => {
+      expect(maxDifference(embeddings, (goldens[index] as RegressionGolden).embeds)).toBeLessThan(1e-4);
+    });
+  });
+
+  it('stops between steps when aborted', async () => {
+    const controller = new AbortController();
+    const prompt = await promptOf(goldens[0] as RegressionGolden);
+    const running = regressImageEmbeddings(bundle, new DecoderPipeline(bundle), [prompt], {
+      signal: controller.signal,
+      onStep: (step) => {
+        if (step === 3) controller.abort();
+      },
+    });
+    await expect(running).rejects.toMatchObject({ code: 'ABORTED' });
+  });
+});
