@@ -51,11 +51,15 @@ UNK_ID, BOS_ID, EOS_ID = 0, 1, 2
 LLAMA_SPECIAL_TOKENS = {"<unk>": UNK_ID, "<s>": BOS_ID, "</s>": EOS_ID}
 
 
-def added_token_ids(variant: str) -> dict[str, int]:
-    """Emu's added tokens of one variant with their ids (32000 onwards, in order)."""
+def added_token_ids(variant: str, first_id: int = FIRST_ADDED_ID) -> dict[str, int]:
+    """Emu's added tokens of one variant with their ids, in order, right after the base vocabulary.
+
+    `first_id` is the base vocabulary's size: 32000 for LLaMA; a smaller SentencePiece model
+    (the trained shapes model's, tools/shapes/tokenizer.py) puts them after its own pieces.
+    """
     if variant not in ADDED_TOKENS:
         raise ValueError(f"unknown variant {variant!r}; expected one of {sorted(ADDED_TOKENS)}")
-    return {token: FIRST_ADDED_ID + index for index, token in enumerate(ADDED_TOKENS[variant])}
+    return {token: first_id + index for index, token in enumerate(ADDED_TOKENS[variant])}
 
 
 class SlowTokenizer:
@@ -63,7 +67,10 @@ class SlowTokenizer:
 
     def __init__(self, sp_model_path: str | Path, variant: str) -> None:
         self._sp = sentencepiece.SentencePieceProcessor(model_file=str(sp_model_path))
-        self.no_split_tokens: dict[str, int] = {**LLAMA_SPECIAL_TOKENS, **added_token_ids(variant)}
+        # The added tokens follow the SentencePiece vocabulary (32000 pieces for LLaMA).
+        self.base_vocab_size = self._sp.get_piece_size()
+        self.no_split_tokens: dict[str, int] = {**LLAMA_SPECIAL_TOKENS,
+                                                **added_token_ids(variant, self.base_vocab_size)}
         self.special_ids = frozenset(self.no_split_tokens.values())
         # No token is a prefix or substring of another, so a leftmost-match regex splits exactly
         # like 4.29's trie.
@@ -104,13 +111,20 @@ class SlowTokenizer:
 
 
 def build_tokenizer_json(llama_config_dir: str | Path, variant: str) -> dict:
-    """The LLaMA `tokenizer.json` with Emu's added tokens appended (see the module docstring)."""
+    """The LLaMA `tokenizer.json` with Emu's added tokens appended (see the module docstring).
+
+    The added ids start right after the file's vocabulary (32000 for LLaMA; a smaller
+    SentencePiece model built the same way, such as tools/shapes/tokenizer.py's, works too).
+    Its pieces must be numbered 0 .. n-1 with `<unk>`, `<s>`, `</s>` at 0, 1, 2.
+    """
     source = json.loads((Path(llama_config_dir) / "tokenizer.json").read_text(encoding="utf-8"))
     result = copy.deepcopy(source)
-    vocab_size = len(result["model"]["vocab"])
-    if vocab_size != FIRST_ADDED_ID:
-        raise ValueError(f"expected a LLaMA vocabulary of {FIRST_ADDED_ID} pieces, found {vocab_size}")
-    no_split_tokens = {**LLAMA_SPECIAL_TOKENS, **added_token_ids(variant)}
+    vocab = result["model"]["vocab"]
+    vocab_size = len(vocab)
+    if sorted(vocab.values()) != list(range(vocab_size)) or any(
+            vocab.get(token) != token_id for token, token_id in LLAMA_SPECIAL_TOKENS.items()):
+        raise ValueError("expected a SentencePiece vocabulary numbered 0 .. n-1 with <unk>, <s>, </s> at 0, 1, 2")
+    no_split_tokens = {**LLAMA_SPECIAL_TOKENS, **added_token_ids(variant, vocab_size)}
     result["added_tokens"] = [
         {
             "id": token_id,
