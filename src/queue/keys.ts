@@ -65,9 +65,9 @@ export class QueueKeys {
     return `${this.#base}:cancel`;
   }
 
-  /** Stream of outcomes, read by bot processes in one consumer group. */
-  get results(): string {
-    return `${this.#base}:results`;
+  /** Stream of outcomes for one platform's jobs, read by its bot processes in one consumer group. */
+  results(platform: string): string {
+    return `${this.#base}:results:${platform}`;
   }
 
   /** ZSET of live workers holding a model, scored by when their heartbeat expires. */

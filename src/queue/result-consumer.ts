@@ -26,15 +26,15 @@ export interface ResultConsumerOptions {
 type Entry = [Buffer, Buffer[]];
 
 /**
- * Reads outcomes from the results stream in the bot processes' consumer group and hands each to
- * the sink of its platform, exactly once: an entry is acknowledged in the same script that marks
- * the reply delivered; a bot that dies mid-way leaves its entries pending, and another (or its
- * successor) claims them after `claimIdleMs`. Entries for a platform with no sink here stay
- * pending until a process with that sink, or the result TTL, takes them.
+ * Reads outcomes from the results streams of its sinks' platforms, in the bot processes'
+ * consumer group, and hands each to its sink exactly once: an entry is acknowledged in the same
+ * script that marks the reply delivered; a bot that dies mid-way leaves its entries pending,
+ * and another (or its successor) claims them after `claimIdleMs`. A platform no running bot
+ * serves keeps its results in its stream until one starts, or the result TTL passes.
  */
 export class ResultConsumer {
   readonly #options: ResultConsumerOptions;
-  readonly #sinks: ReadonlyMap<string, ReplySink>;
+  readonly #streams: ReadonlyMap<string, ReplySink>;
   readonly #abort = new AbortController();
   readonly #leaseMs: number;
   readonly #claimIdleMs: number;
@@ -44,39 +44,44 @@ export class ResultConsumer {
 
   constructor(options: ResultConsumerOptions) {
     this.#options = options;
-    this.#sinks = new Map(options.sinks.map((sink) => [sink.platform, sink]));
+    this.#streams = new Map(options.sinks.map((sink) => [options.keys.results(sink.platform), sink]));
     this.#leaseMs = options.deliveryLeaseMs ?? 60_000;
     this.#claimIdleMs = options.claimIdleMs ?? 30_000;
   }
 
   async start(): Promise<void> {
-    const { redis, keys } = this.#options;
-    try {
-      await redis.xgroup('CREATE', keys.results, resultConsumerGroup, '0', 'MKSTREAM');
-    } catch (error) {
-      if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) throw error;
+    const { redis } = this.#options;
+    for (const stream of this.#streams.keys()) {
+      try {
+        await redis.xgroup('CREATE', stream, resultConsumerGroup, '0', 'MKSTREAM');
+      } catch (error) {
+        if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) throw error;
+      }
     }
-    this.#loop = this.#run();
+    if (this.#streams.size > 0) this.#loop = this.#run();
   }
 
   async #run(): Promise<void> {
-    const { redis, keys, consumerName, logger } = this.#options;
+    const { redis, consumerName, logger } = this.#options;
+    const streams = [...this.#streams.keys()];
     let nextClaim = 0;
     while (!this.#abort.signal.aborted) {
       try {
         if (Date.now() >= nextClaim) {
           nextClaim = Date.now() + Math.min(this.#claimIdleMs, 5_000);
-          const claimed = (await redis.callBuffer(
-            'XAUTOCLAIM',
-            keys.results,
-            resultConsumerGroup,
-            consumerName,
-            this.#claimIdleMs,
-            '0-0',
-            'COUNT',
-            100,
-          )) as unknown as [Buffer, Entry[]];
-          await this.#handle(claimed[1]);
+          for (const stream of streams) {
+            const claimed = (await redis.callBuffer(
+              'XAUTOCLAIM',
+              stream,
+              resultConsumerGroup,
+              consumerName,
+              this.#claimIdleMs,
+              '0-0',
+              'COUNT',
+              100,
+            )) as [Buffer, Entry[]];
+            await this.#handle(stream, claimed[1]);
+          }
         }
         const read = (await redis.callBuffer(
           'XREADGROUP',
@@ -88,10 +93,10 @@ export class ResultConsumer {
           'BLOCK',
           Math.min(this.#claimIdleMs, 1_000),
           'STREAMS',
-          keys.results,
-          '>',
-        )) as unknown as Array<[Buffer, Entry[]]> | null;
-        for (const [, entries] of read ?? []) await this.#handle(entries);
+          ...streams,
+          ...streams.map(() => '>'),
+        )) as Array<[Buffer, Entry[]]> | null;
+        for (const [stream, entries] of read ?? []) await this.#handle(String(stream), entries);
       } catch (error) {
         if (this.#abort.signal.aborted) return;
         logger.warn({ err: error }, 'reading results failed; retrying');
@@ -100,32 +105,31 @@ export class ResultConsumer {
     }
   }
 
-  async #handle(entries: readonly Entry[]): Promise<void> {
+  async #handle(stream: string, entries: readonly Entry[]): Promise<void> {
     for (const [id, fields] of entries) {
       if (this.#abort.signal.aborted) return;
       // A deleted entry (already settled) comes back from XAUTOCLAIM with no fields.
       if (fields === null || fields.length === 0) continue;
       this.#delivering = true;
       try {
-        await this.#deliver(String(id), fields);
+        await this.#deliver(stream, String(id), fields);
       } finally {
         this.#delivering = false;
       }
     }
   }
 
-  async #deliver(entryId: string, fields: Buffer[]): Promise<void> {
+  async #deliver(stream: string, entryId: string, fields: Buffer[]): Promise<void> {
     const { redis, keys, consumerName, logger } = this.#options;
     const outcome = decodeOutcome(fields);
-    const sink = this.#sinks.get(outcome.origin.platform);
-    if (sink === undefined) return;
+    const sink = this.#streams.get(stream) as ReplySink;
     const delivered = keys.delivered(outcome.jobId);
     const claim = await claimDeliveryScript.run(redis, [delivered], [consumerName, this.#leaseMs]);
     if (claim === 'busy') return;
     const settle = (mode: 'done' | 'release') =>
       settleDeliveryScript.run(
         redis,
-        [delivered, keys.results],
+        [delivered, stream],
         [mode, consumerName, resultConsumerGroup, entryId, this.#options.resultTtlMs],
       );
     if (claim === 'claimed') {

@@ -28,7 +28,7 @@ export class ResultPublisher {
     const scope = jobScopeKeys(this.#keys, data.origin);
     const keys = [
       this.#keys.published(outcome.jobId),
-      this.#keys.results,
+      this.#keys.results(outcome.origin.platform),
       scope.userWaiting,
       scope.userRunning,
       scope.serverWaiting,

@@ -111,6 +111,7 @@ export class GpuWorker {
       const worker = new Worker<JobData, JobReturn>(this.#keys.queueName(model), processor, {
         connection: this.#connection(true),
         prefix: this.#keys.bullPrefix,
+        name: this.id,
         concurrency: config.worker.batchSize,
         lockDuration: config.worker.lockDurationMs,
         stalledInterval: config.worker.stalledIntervalMs,

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 export interface RedisServerOptions {
   /** Starts the server with `requirepass`. */
   readonly password?: string;
+  /** Persists every write to an append-only file (fsync always), so data survives `restart()`. */
+  readonly appendOnly?: boolean;
 }
 
 export interface RedisServer {
@@ -36,6 +38,7 @@ function launch(port: number, directory: string, options: RedisServerOptions): P
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
   args.push('--dir', directory, '--daemonize', 'no', '--loglevel', 'notice');
   if (options.password !== undefined) args.push('--requirepass', options.password);
+  if (options.appendOnly === true) args.push('--appendonly', 'yes', '--appendfsync', 'always');
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let output = '';

@@ -162,8 +162,8 @@ describe('jobs no worker can run', () => {
     await expect(bot.enqueue(pretrain)).rejects.toMatchObject({ code: 'NO_WORKER_FOR_MODEL' });
   });
 
-  it('answers waiting jobs when the last worker for their model goes away', async () => {
-    const { bot, sink } = await setUp();
+  it('answers waiting jobs when no worker has held their model for queue.noWorkerGraceMs', async () => {
+    const { bot, sink } = await setUp({ EMU_BOT_QUEUE__NO_WORKER_GRACE_MS: '300' });
     const job = await bot.enqueue(textRequest('ada', 'hello'));
     await bot.client.registry.withdraw('placeholder', ['instruct']);
     const outcome = await eventually(() => sink.outcome(job.jobId));
