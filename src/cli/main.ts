@@ -1,8 +1,12 @@
+import { createPlatformAdapters } from '../bots/adapters.js';
 import { onnxEngineFactory } from './engine-settings.js';
 import { processIo } from './io.js';
 import { runCli } from './program.js';
 
 /** The `emu-bot` executable: runs the CLI on the real process and sets its exit code. */
 export async function main(): Promise<void> {
-  process.exitCode = await runCli(process.argv.slice(2), processIo(), { engineFactory: onnxEngineFactory });
+  process.exitCode = await runCli(process.argv.slice(2), processIo(), {
+    engineFactory: onnxEngineFactory,
+    adapters: createPlatformAdapters,
+  });
 }

@@ -1,0 +1,1 @@
+export { createSlackAdapter, SlackAdapter } from './slack-adapter.js';

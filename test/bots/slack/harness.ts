@@ -1,0 +1,89 @@
+import { join } from 'node:path';
+import { pino } from 'pino';
+import sharp from 'sharp';
+import { SlackAdapter } from '../../../src/bots/slack/index.js';
+import type { Config } from '../../../src/config/index.js';
+import { packageRoot } from '../../../src/core/index.js';
+import { type Engine, OnnxEngine } from '../../../src/engine/index.js';
+import { BotService } from '../../../src/queue/index.js';
+import { GpuWorker } from '../../../src/worker/index.js';
+import { queueTestConfig, queueTestEnv } from '../../helpers/queue.js';
+import type { RedisServer } from '../../helpers/redis-server.js';
+import { withTestDrawing } from '../../helpers/slack-simulation/drawing-engine.js';
+import { type SlackSimulation, simulatedIds } from '../../helpers/slack-simulation/index.js';
+
+export const logger = pino({ level: process.env['EMU_BOT_TEST_LOG'] ?? 'silent' });
+const bundles = join(packageRoot, 'test', 'fixtures', 'bundles');
+
+/** Loads the fixture bundles once per file: the real engine, with the test stand-in for drawing. */
+export async function loadEngine(): Promise<ReturnType<typeof withTestDrawing>> {
+  const engine: Engine = await OnnxEngine.load({
+    bundles: { instruct: join(bundles, 'tiny-instruct'), pretrain: join(bundles, 'tiny-pretrain') },
+    sessions: { devices: [{ kind: 'cpu' }], intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all' },
+    maxBatchRows: 8,
+  });
+  return withTestDrawing(engine);
+}
+
+export function slackEnv(
+  redis: RedisServer,
+  simulation: SlackSimulation,
+  overrides: Record<string, string> = {},
+): Record<string, string> {
+  return queueTestEnv(redis, {
+    EMU_BOT_SLACK__ENABLED: 'true',
+    EMU_BOT_SLACK__API_URL: simulation.apiUrl,
+    EMU_BOT_SLACK__BOT_TOKEN: simulatedIds.botToken,
+    EMU_BOT_SLACK__APP_TOKEN: simulatedIds.appToken,
+    EMU_BOT_SLACK__SIGNING_SECRET: simulatedIds.signingSecret,
+    EMU_BOT_SLACK__UPDATE_INTERVAL_MS: '150',
+    EMU_BOT_ATTACHMENTS__ALLOW_LOOPBACK: 'true',
+    EMU_BOT_ATTACHMENTS__ALLOWED_HOSTS__SLACK: '[127.0.0.1]',
+    EMU_BOT_MODELS__INSTRUCT__BUNDLE: join(bundles, 'tiny-instruct'),
+    EMU_BOT_MODELS__PRETRAIN__BUNDLE: join(bundles, 'tiny-pretrain'),
+    // Slack marks no channel NSFW, so drawing needs a rule that allows it.
+    EMU_BOT_MODERATION__GENERATED_IMAGES: 'everywhere',
+    ...overrides,
+  });
+}
+
+export interface BotSide {
+  readonly adapter: SlackAdapter;
+  readonly service: BotService;
+  close(): Promise<void>;
+}
+
+/** The bot side as `emu-bot bot` runs it: the bot service with the Slack adapter as its sink. */
+export async function startBotSide(config: Config): Promise<BotSide> {
+  const adapter = new SlackAdapter(config, logger);
+  const service = await BotService.start({ config, logger, sinks: [adapter] });
+  const controller = new AbortController();
+  await adapter.start(service, controller.signal);
+  return {
+    adapter,
+    service,
+    async close() {
+      controller.abort();
+      await adapter.close();
+      await service.close();
+    },
+  };
+}
+
+export async function startWorker(config: Config, engine: Engine): Promise<GpuWorker> {
+  // The worker owns and closes its engine; the file's engine outlives each test's worker.
+  const borrowed: Engine = { ...engine, models: engine.models, close: async () => {} };
+  return GpuWorker.start({ config, engine: borrowed, logger });
+}
+
+export async function testConfig(env: Record<string, string>): Promise<Config> {
+  return queueTestConfig(env);
+}
+
+/** A small real PNG to attach. */
+export async function pngFile(name: string, colour: { r: number; g: number; b: number }) {
+  const bytes = await sharp({ create: { width: 32, height: 24, channels: 3, background: colour } })
+    .png()
+    .toBuffer();
+  return { name, mimetype: 'image/png', bytes: new Uint8Array(bytes) };
+}
