@@ -113,13 +113,15 @@ export function jobDataSchema(limits: PayloadLimits) {
 }
 
 const imageTag = '[IMG]';
+const systemMessageImage = '[IMG]ImageContent[/IMG]';
 
 /** Checks a request against the schema and the caps; throws JOB_INVALID naming every problem. */
 export function validateJobRequest(value: unknown, limits: PayloadLimits): JobRequest {
   const parsed = jobRequestSchema(limits).safeParse(value);
   if (!parsed.success) throw invalid(parsed.error.issues);
   const { request } = parsed.data;
-  const tags = request.prompt.split(imageTag).length - 1;
+  // The reference's image and video system messages name `[IMG]ImageContent[/IMG]` literally; no image goes there.
+  const tags = request.prompt.replaceAll(systemMessageImage, '').split(imageTag).length - 1;
   if (tags !== request.images.length) {
     throw new EmuBotError(
       'JOB_INVALID',
