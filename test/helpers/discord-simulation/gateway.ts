@@ -3,6 +3,13 @@ import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { SimStore } from './store.js';
 
+/** The fields of IDENTIFY and RESUME the simulation reads. */
+interface GatewayData {
+  token?: string;
+  session_id?: string;
+  seq?: number;
+}
+
 interface Dispatch {
   readonly s: number;
   readonly t: string;
@@ -85,7 +92,7 @@ export class SimGateway {
     const send = (payload: unknown) => ws.send(JSON.stringify(payload));
     send({ op: 10, d: { heartbeat_interval: 30_000 } });
     ws.on('message', (raw) => {
-      const { op, d } = JSON.parse(raw.toString()) as { op: number; d: Record<string, unknown> | null };
+      const { op, d } = JSON.parse(raw.toString()) as { op: number; d: GatewayData | null };
       if (op === 1) {
         this.counters.heartbeats += 1;
         send({ op: 11 });
@@ -97,7 +104,7 @@ export class SimGateway {
     });
   }
 
-  #identify(ws: WebSocket, d: Record<string, unknown>): void {
+  #identify(ws: WebSocket, d: GatewayData): void {
     if (d.token !== this.#token) {
       ws.close(4004, 'Authentication failed.');
       return;
@@ -117,7 +124,7 @@ export class SimGateway {
     for (const guild of guilds) this.dispatch('GUILD_CREATE', this.guildPayload(guild.id));
   }
 
-  #resume(ws: WebSocket, d: Record<string, unknown>): void {
+  #resume(ws: WebSocket, d: GatewayData): void {
     const session = this.#session;
     if (session === undefined || d.session_id !== session.id || d.token !== this.#token) {
       ws.send(JSON.stringify({ op: 9, d: false }));

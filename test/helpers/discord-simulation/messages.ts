@@ -1,9 +1,24 @@
 import type { IncomingMessage } from 'node:http';
 import { type SimAttachment, type SimMessage, SimStore, type SimUser } from './store.js';
 
+/** The JSON fields of the bodies the simulation reads. */
+export interface BodyJson {
+  content?: string;
+  components?: unknown[];
+  embeds?: unknown[];
+  flags?: number;
+  attachments?: Array<{ id: string | number; description?: string }>;
+  message_reference?: { message_id: string };
+  nonce?: string;
+  enforce_nonce?: boolean;
+  name?: string;
+  type?: number;
+  data?: BodyJson;
+}
+
 /** A message body as discord.js sends it: JSON, or multipart with `payload_json` and `files[n]`. */
 export interface MessageBody {
-  readonly json: Record<string, unknown>;
+  readonly json: BodyJson;
   readonly files: ReadonlyArray<{
     readonly index: number;
     readonly name: string;
@@ -20,7 +35,7 @@ export async function readBody(request: IncomingMessage): Promise<MessageBody> {
   if (type.startsWith('multipart/form-data')) {
     const form = await new Response(raw, { headers: { 'content-type': type } }).formData();
     const files: Array<MessageBody['files'][number]> = [];
-    let json: Record<string, unknown> = {};
+    let json: BodyJson = {};
     for (const [name, value] of form.entries()) {
       if (name === 'payload_json' && typeof value === 'string') json = JSON.parse(value);
       else if (typeof value !== 'string') {
@@ -45,11 +60,13 @@ export function bodyAttachments(
   channelId: string,
   existing: readonly SimAttachment[],
 ): SimAttachment[] | undefined {
-  const listed = body.json.attachments as Array<{ id: string | number; description?: string }> | undefined;
+  const listed = body.json.attachments;
   if (listed === undefined && body.files.length === 0) return undefined;
   const uploads = new Map(body.files.map((file) => [String(file.index), file]));
   const result: SimAttachment[] = [];
-  for (const entry of listed ?? body.files.map((file) => ({ id: file.index }))) {
+  const entries: Array<{ id: string | number; description?: string }> =
+    listed ?? body.files.map((file) => ({ id: file.index }));
+  for (const entry of entries) {
     const upload = uploads.get(String(entry.id));
     if (upload !== undefined) {
       const stored = store.attach(
@@ -85,7 +102,7 @@ export function newMessage(
   author: SimUser,
   body: MessageBody,
 ): SimMessage {
-  const reference = body.json.message_reference as { message_id: string } | undefined;
+  const reference = body.json.message_reference;
   const message = store.addMessage({
     channel_id: channelId,
     author,

@@ -116,7 +116,7 @@ export function createRestHandler(context: RestContext) {
       const type = Number(body.json.type);
       interaction.callbacks.push(type);
       interaction.callbackAt = Date.now();
-      const data = { json: (body.json.data ?? {}) as Record<string, unknown>, files: body.files };
+      const data = { json: body.json.data ?? {}, files: body.files };
       if (type === 9) interaction.modal = body.json.data;
       else if (type === 4 || type === 5) {
         const original = newMessage(store, interaction.channelId, context.bot(), data);
@@ -186,7 +186,7 @@ export function createRestHandler(context: RestContext) {
   );
 
   async function registerCommands(request: IncomingMessage, scope: string): Promise<Reply> {
-    const commands = (await readBody(request)).json as unknown as Array<Record<string, unknown>>;
+    const commands = (await readBody(request)).json as unknown as Array<{ name: string }>;
     const registered = commands.map((command) => ({
       ...command,
       id: store.snowflake(),

@@ -1,0 +1,3 @@
+export { createDiscordAdapter, DiscordAdapter } from './adapter.js';
+export { intents } from './client.js';
+export { askEmuCommand, commandDefinitions } from './commands.js';
