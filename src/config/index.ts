@@ -1,4 +1,4 @@
 export { configFileVariable, environmentPrefix, environmentVariableFor } from './environment.js';
 export { defaultConfigFile, type LoadConfigOptions, type LoadedConfig, loadConfig } from './load.js';
 export { renderConfig } from './render.js';
-export { type Config, listConfigKeys, type ModelKind, secretKeys } from './schema.js';
+export { type Config, listConfigKeys, secretKeys } from './schema.js';

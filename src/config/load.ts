@@ -3,8 +3,9 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { EmuBotError, packageRoot } from '../core/index.js';
+import type { ModelKind } from '../engine/requests.js';
 import { configFileVariable, environmentVariableFor, readEnvironment } from './environment.js';
-import { type Config, configSchema, listConfigKeys, type ModelKind, pathKeys, secretKeys } from './schema.js';
+import { type Config, configSchema, listConfigKeys, pathKeys, secretKeys } from './schema.js';
 import { closestName } from './suggest.js';
 
 export const defaultConfigFile = join(packageRoot, 'config', 'default.yaml');

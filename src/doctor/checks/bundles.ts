@@ -1,5 +1,10 @@
-import type { Config, ModelKind } from '../../config/index.js';
-import { type BundleDirectoryState, inspectBundleDirectory, manifestFileName } from '../../engine/index.js';
+import type { Config } from '../../config/index.js';
+import {
+  type BundleDirectoryState,
+  inspectBundleDirectory,
+  type ModelKind,
+  manifestFileName,
+} from '../../engine/index.js';
 import type { Check, CheckResult } from '../check.js';
 
 const kinds: readonly ModelKind[] = ['instruct', 'pretrain'];
