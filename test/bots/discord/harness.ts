@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { DiscordAdapter } from '../../../src/bots/discord/index.js';
 import type { Config } from '../../../src/config/index.js';
 import { packageRoot } from '../../../src/core/index.js';
-import { type Engine, OnnxEngine } from '../../../src/engine/index.js';
+import { type Engine, OnnxEngine, type TextRequest } from '../../../src/engine/index.js';
 import { BotService } from '../../../src/queue/index.js';
 import { GpuWorker } from '../../../src/worker/index.js';
 import type { DiscordSimulation } from '../../helpers/discord-simulation/index.js';
@@ -15,17 +15,60 @@ import { withTestDrawing } from '../../helpers/slack-simulation/drawing-engine.j
 export const logger = pino({ level: process.env['EMU_BOT_TEST_LOG'] ?? 'silent' });
 const bundles = join(packageRoot, 'test', 'fixtures', 'bundles');
 
+export type TestEngine = ReturnType<typeof withTestDrawing> & {
+  /** Text requests as the worker passed them. */
+  readonly texts: TextRequest[];
+  /** Makes drawings wait until `release()` (or their cancellation), to act while a job runs. */
+  hold(): void;
+  release(): void;
+};
+
 /**
  * The real ONNX engine on the fixture bundles for text; drawing (which the ONNX engine cannot do
  * yet) goes to the shared honest stand-in that returns a real PNG whose colour follows the seed.
  */
-export async function loadEngine(): Promise<ReturnType<typeof withTestDrawing>> {
-  const engine: Engine = await OnnxEngine.load({
+export async function loadEngine(): Promise<TestEngine> {
+  const onnx: Engine = await OnnxEngine.load({
     bundles: { instruct: join(bundles, 'tiny-instruct'), pretrain: join(bundles, 'tiny-pretrain') },
     sessions: { devices: [{ kind: 'cpu' }], intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all' },
     maxBatchRows: 8,
   });
-  return withTestDrawing(engine);
+  const drawing = withTestDrawing(onnx);
+  const texts: TextRequest[] = [];
+  let gate: { promise: Promise<void>; open: () => void } | undefined;
+  return {
+    ...drawing,
+    models: drawing.models,
+    texts,
+    generateText(request, options) {
+      texts.push(request);
+      return drawing.generateText(request, options);
+    },
+    async generateImage(request, options = {}) {
+      options.onProgress?.({ step: 0, totalSteps: request.settings.steps });
+      if (gate !== undefined) {
+        const { signal } = options;
+        await Promise.race([
+          gate.promise,
+          new Promise((_, reject) =>
+            signal?.addEventListener('abort', () => reject(signal.reason), { once: true }),
+          ),
+        ]);
+      }
+      return drawing.generateImage(request, options);
+    },
+    hold() {
+      let open = () => {};
+      const promise = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      gate = { promise, open };
+    },
+    release() {
+      gate?.open();
+      gate = undefined;
+    },
+  };
 }
 
 export async function discordConfig(

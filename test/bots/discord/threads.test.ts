@@ -32,6 +32,7 @@ async function setUp(overrides: Record<string, string> = {}) {
 /** The bot's final answer: the waiting message once it no longer waits or streams. */
 const answered = (message: SimMessage | undefined) =>
   message !== undefined &&
+  message.content !== '' &&
   !/^(⏳|✍️)/u.test(message.content) &&
   !message.content.endsWith('▌') &&
   message.components.length === 0
@@ -39,7 +40,7 @@ const answered = (message: SimMessage | undefined) =>
     : undefined;
 
 describe('Discord mentions and threads', () => {
-  it('answers a mention with an image in a thread started from it, streaming the answer', async () => {
+  it('answers a mention with an image in a thread started from it, showing its place in line first', async () => {
     const { simulation } = await setUp();
     const image = simulation.upload('red.png', await png({ r: 220, g: 20, b: 20 }), 'image/png');
     const mention = simulation.post({
@@ -54,5 +55,75 @@ describe('Discord mentions and threads', () => {
     expect(answer.components).toEqual([]);
     // The waiting message was posted first, then showed the place in line, then the answer.
     expect(answer.history.slice(0, 2)).toEqual(['⏳ Reading…', '⏳ Next in line…']);
+  });
+
+  it('continues in the thread: a follow-up without a mention sees the earlier image', async () => {
+    const { simulation } = await setUp();
+    const image = simulation.upload('red.png', await png({ r: 220, g: 20, b: 20 }), 'image/png');
+    const mention = simulation.post({ content: 'look at this', mention: true, attachments: [image] });
+    const thread = await eventually(() => simulation.store.channels.get(mention.id));
+    await eventually(() => answered(simulation.botMessages(thread.id)[0]), 20_000);
+    const asked = engine.texts.length;
+    simulation.post({ content: 'and what colour is it?', channelId: thread.id });
+    await eventually(() => answered(simulation.botMessages(thread.id)[1]), 20_000);
+    const followUp = engine.texts[asked];
+    expect(followUp?.images).toHaveLength(1);
+    expect(followUp?.prompt).toContain('look at this');
+    expect(followUp?.prompt).toContain('and what colour is it?');
+  });
+
+  it('answers inline as a reply when so configured, and ignores other bots and itself', async () => {
+    const { simulation } = await setUp({ EMU_BOT_DISCORD__REPLY_IN: 'inline' });
+    const robot = simulation.store.addUser('robot', true);
+    simulation.post({ content: 'bots talking', mention: true, author: robot });
+    const mention = simulation.post({ content: 'hello there', mention: true });
+    const reply = await eventually(() => answered(simulation.botMessages()[0]), 20_000);
+    expect(reply.message_reference?.message_id).toBe(mention.id);
+    expect(simulation.store.channels.has(mention.id)).toBe(false);
+    expect(simulation.botMessages()).toHaveLength(1);
+    expect(engine.texts.some((request) => request.prompt.includes('bots talking'))).toBe(false);
+  });
+
+  it('says politely, to the person alone, which attachment it skipped, and still answers', async () => {
+    const { simulation } = await setUp();
+    const broken = simulation.upload('broken.png', new TextEncoder().encode('not a picture'), 'image/png');
+    const interaction = simulation.command(
+      'ask',
+      [
+        { name: 'question', type: 3, value: 'what do you think?' },
+        { name: 'file', type: 11, value: broken.id },
+      ],
+      { attachments: [broken] },
+    );
+    const whisper = await eventually(() =>
+      interaction.followUps.find((message) => (message.flags & 64) !== 0),
+    );
+    expect(whisper.content).toMatch(/^⚠️ I skipped broken\.png: /);
+    expect(interaction.callbacks).toEqual([5]);
+    const original = await eventually(() => answered(interaction.original), 20_000);
+    expect(original.content.length).toBeGreaterThan(0);
+  });
+
+  it('refuses politely and privately where it is not allowed', async () => {
+    const { simulation } = await setUp({ EMU_BOT_DISCORD__ALLOWED_CHANNELS: '["1"]' });
+    simulation.post({ content: 'anyone?', mention: true });
+    // Gateway events are handled in order: once the command is refused, the mention was seen.
+    const interaction = simulation.command('ask', [{ name: 'question', type: 3, value: 'hi' }]);
+    await eventually(() => interaction.original);
+    expect(interaction.callbacks).toEqual([4]);
+    expect(interaction.original?.flags).toBe(64);
+    expect(interaction.original?.content).toMatch(/not enabled here/);
+    expect(simulation.botMessages()).toHaveLength(0);
+  });
+
+  it('answers "Ask Emu" about a message and its attachment', async () => {
+    const { simulation } = await setUp();
+    const image = simulation.upload('blue.png', await png({ r: 0, g: 0, b: 230 }), 'image/png');
+    const target = simulation.post({ content: 'my holiday photo', attachments: [image] });
+    const interaction = simulation.contextMenu('Ask Emu', target);
+    const original = await eventually(() => answered(interaction.original), 20_000);
+    expect(original.content.length).toBeGreaterThan(0);
+    expect(engine.texts.at(-1)?.images).toHaveLength(1);
+    expect(engine.texts.at(-1)?.prompt).toContain('my holiday photo');
   });
 });

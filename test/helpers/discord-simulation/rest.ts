@@ -220,7 +220,8 @@ export function createRestHandler(context: RestContext) {
 }
 
 function send(response: ServerResponse, reply: Reply, headers: Record<string, string> = {}): void {
-  response.writeHead(reply.status, { 'content-type': 'application/json', ...headers });
+  const json = reply.body === undefined ? {} : { 'content-type': 'application/json' };
+  response.writeHead(reply.status, { ...json, ...headers });
   response.end(reply.body === undefined ? undefined : JSON.stringify(reply.body));
 }
 

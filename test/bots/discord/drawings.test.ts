@@ -1,0 +1,179 @@
+import sharp from 'sharp';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DiscordSimulation,
+  type SimInteraction,
+  type SimMessage,
+} from '../../helpers/discord-simulation/index.js';
+import { eventually } from '../../helpers/queue.js';
+import { type RedisServer, startRedisServer } from '../../helpers/redis-server.js';
+import { type BotSide, discordConfig, loadEngine, png, startBotSide, startWorker } from './harness.js';
+
+// Drawing runs on the shared test stand-in (the ONNX engine cannot draw yet): switch these
+// tests to the real engine once it does.
+let redis: RedisServer;
+let engine: Awaited<ReturnType<typeof loadEngine>>;
+beforeAll(async () => {
+  [redis, engine] = await Promise.all([startRedisServer(), loadEngine()]);
+});
+afterAll(async () => {
+  await engine.close();
+  await redis.stop();
+});
+
+const closing: Array<{ close(): Promise<unknown> }> = [];
+afterEach(async () => {
+  engine.release();
+  for (const resource of closing.splice(0).reverse()) await resource.close();
+});
+
+async function setUp(overrides: Record<string, string> = {}) {
+  const simulation = await DiscordSimulation.start();
+  closing.push(simulation);
+  const config = await discordConfig(redis, simulation, overrides);
+  closing.push(await startWorker(config, engine));
+  const bot: BotSide = await startBotSide(config);
+  closing.push(bot);
+  return { simulation, config, bot };
+}
+
+/** The interaction's reply once the drawing is posted (files, or an error line). */
+const posted = (interaction: SimInteraction) => {
+  const original = interaction.original;
+  return original !== undefined && (original.attachments.length > 0 || original.content.startsWith('⚠️'))
+    ? original
+    : undefined;
+};
+
+async function pngSizes(message: SimMessage, simulation: DiscordSimulation) {
+  return Promise.all(
+    message.attachments.map(async (attachment) => {
+      const file = simulation.store.files.get(new URL(attachment.url).pathname.slice('/cdn'.length));
+      return (await sharp(Buffer.from(file?.bytes ?? [])).metadata()).format;
+    }),
+  );
+}
+
+describe('Discord drawings', () => {
+  it('/imagine posts the count of PNGs together, with regenerate, variation and edit buttons', async () => {
+    const { simulation } = await setUp();
+    const interaction = simulation.command('imagine', [
+      { name: 'prompt', type: 3, value: 'a red circle' },
+      { name: 'count', type: 4, value: 2 },
+      { name: 'seed', type: 4, value: 7 },
+    ]);
+    const message = await eventually(() => posted(interaction), 20_000);
+    expect(interaction.callbacks).toEqual([5]);
+    expect(await pngSizes(message, simulation)).toEqual(['png', 'png']);
+    expect(message.content).toContain('a red circle');
+    const buttons = DiscordSimulation.buttons(message);
+    expect(buttons.map((id) => id.split(':')[1])).toEqual(['again', 'edit', 'vary', 'vary']);
+    expect(engine.drawings.slice(-2).map((request) => request.settings.seed)).toEqual([7, 8]);
+  });
+
+  it('/blend with two images posts a PNG drawn from both', async () => {
+    const { simulation } = await setUp();
+    const first = simulation.upload('a.png', await png({ r: 250, g: 0, b: 0 }), 'image/png');
+    const second = simulation.upload('b.png', await png({ r: 0, g: 0, b: 250 }), 'image/png');
+    const interaction = simulation.command(
+      'blend',
+      [
+        { name: 'image1', type: 11, value: first.id },
+        { name: 'image2', type: 11, value: second.id },
+      ],
+      { attachments: [first, second] },
+    );
+    const message = await eventually(() => posted(interaction), 20_000);
+    expect(await pngSizes(message, simulation)).toEqual(['png']);
+    expect(engine.drawings.at(-1)?.images).toHaveLength(2);
+  });
+
+  it('shows the place in line with a cancel button, and cancels a running drawing', async () => {
+    const { simulation } = await setUp();
+    engine.hold();
+    const interaction = simulation.command('imagine', [{ name: 'prompt', type: 3, value: 'a slow drawing' }]);
+    const waiting = await eventually(() => {
+      const original = interaction.original;
+      return original !== undefined && DiscordSimulation.buttons(original)[0]?.startsWith('emu:cancel:')
+        ? original
+        : undefined;
+    });
+    const cancel = simulation.click(waiting, DiscordSimulation.buttons(waiting)[0] as string);
+    await eventually(() => cancel.original?.content === 'Cancelled.');
+    const message = await eventually(() => posted(interaction), 20_000);
+    expect(message.content).toMatch(/^⚠️/);
+    expect(message.content).toMatch(/cancel/i);
+    expect(message.attachments).toEqual([]);
+  });
+
+  it('delivers once through a gateway disconnect during the job', async () => {
+    const { simulation } = await setUp();
+    engine.hold();
+    const interaction = simulation.command('imagine', [{ name: 'prompt', type: 3, value: 'a blue square' }]);
+    await eventually(() => interaction.original?.content.startsWith('🎨'));
+    simulation.gateway.drop();
+    engine.release();
+    const message = await eventually(() => posted(interaction), 20_000);
+    await eventually(() => simulation.gateway.counters.resumes === 1);
+    expect(message.attachments).toHaveLength(1);
+    // The final edit happened once, and nothing else was posted with the image.
+    expect(message.history.filter((content) => content === message.content)).toHaveLength(1);
+    expect(simulation.botMessages().filter((other) => other.attachments.length > 0)).toHaveLength(1);
+  });
+
+  it('posts in the channel, mentioning the person, when the interaction token has expired', async () => {
+    const { simulation } = await setUp();
+    engine.hold();
+    const interaction = simulation.command('imagine', [{ name: 'prompt', type: 3, value: 'a late drawing' }]);
+    await eventually(() => interaction.original?.content.startsWith('🎨'));
+    interaction.expired = true;
+    engine.release();
+    const late = await eventually(
+      () => simulation.botMessages().find((message) => message.attachments.length > 0),
+      20_000,
+    );
+    expect(late.content.startsWith(`<@${simulation.person.id}>`)).toBe(true);
+    expect(DiscordSimulation.buttons(late)[0]).toMatch(/^emu:again:/);
+  });
+
+  it('keeps its buttons working after a bot restart: regenerate, variation, edit the prompt', async () => {
+    const { simulation, config } = await setUp();
+    const interaction = simulation.command('imagine', [{ name: 'prompt', type: 3, value: 'a green tree' }]);
+    const message = await eventually(() => posted(interaction), 20_000);
+    const [again, edit, vary] = DiscordSimulation.buttons(message) as [string, string, string];
+    await (closing.pop() as BotSide).close();
+    const restarted = await startBotSide(config);
+    closing.push(restarted);
+
+    const regenerated = simulation.click(message, again);
+    await eventually(() => posted(regenerated), 20_000);
+    expect(engine.drawings.at(-1)?.prompt).toBe('a green tree');
+
+    const variation = simulation.click(message, vary);
+    await eventually(() => posted(variation), 20_000);
+    expect(engine.drawings.at(-1)?.images).toHaveLength(1);
+
+    const editing = simulation.click(message, edit);
+    const modal = await eventually(() => editing.modal as { custom_id: string } | undefined);
+    const edited = simulation.submitModal(modal.custom_id, { prompt: 'a green tree at night' }, { message });
+    await eventually(() => posted(edited), 20_000);
+    expect(engine.drawings.at(-1)?.prompt).toBe('a green tree at night');
+  });
+
+  it("/queue lists the person's jobs, the queue depth and the workers online", async () => {
+    // One job at a time, so that the second waits in line while the first runs.
+    const { simulation } = await setUp({ EMU_BOT_WORKER__BATCH_SIZE: '1' });
+    engine.hold();
+    simulation.command('imagine', [{ name: 'prompt', type: 3, value: 'first' }]);
+    const second = simulation.command('imagine', [{ name: 'prompt', type: 3, value: 'second' }]);
+    await eventually(() => second.original?.content.startsWith('⏳'));
+    const status = simulation.command('queue');
+    const reply = await eventually(() =>
+      status.original?.content.startsWith('Your') ? status.original : undefined,
+    );
+    expect(status.original?.flags).toBe(64);
+    expect(reply.content).toMatch(/running now/);
+    expect(reply.content).toMatch(/drawings \(pretrain\): Next in line/);
+    expect(reply.content).toMatch(/drawings \(pretrain\): 1 waiting, 1 worker online/);
+  });
+});
