@@ -6,6 +6,7 @@ import type { EngineFactory } from '../worker/index.js';
 import { type AdapterFactory, registerBotCommand } from './commands/bot.js';
 import { registerConfigCommand } from './commands/config.js';
 import { registerDoctorCommand } from './commands/doctor.js';
+import { registerRegisterCommandsCommand } from './commands/register-commands.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerStartCommand } from './commands/start.js';
 import { registerTokenizeCommand } from './commands/tokenize.js';
@@ -66,6 +67,7 @@ export async function runCli(
   registerTokenizeCommand(program, run);
   const adapters = options.adapters ?? (() => []);
   registerBotCommand(program, run, adapters);
+  registerRegisterCommandsCommand(program, run);
   if (options.engineFactory !== undefined) {
     registerWorkerCommand(program, run, options.engineFactory);
     registerStartCommand(program, run, options.engineFactory, adapters);

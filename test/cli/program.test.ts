@@ -30,7 +30,7 @@ describe('emu-bot', () => {
     const commands = [...(stdout.split('Commands:')[1]?.matchAll(/^ {2}(\w[\w-]*)/gm) ?? [])].map(
       (match) => match[1],
     );
-    expect(commands).toEqual(['config', 'doctor', 'run', 'tokenize', 'bot', 'help']);
+    expect(commands).toEqual(['config', 'doctor', 'run', 'tokenize', 'bot', 'register-commands', 'help']);
   });
 
   it('answers an unknown command with exit 2 and one line', async () => {
