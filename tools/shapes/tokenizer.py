@@ -5,7 +5,8 @@
 Trained on the scene vocabulary (colours, shapes, captions, questions, answers) and the
 reference's prompt strings, with LLaMA's layout: `<unk>`=0, `<s>`=1, `</s>`=2, the 256 byte pieces
 `<0x00>`..`<0xFF>` at 3..258, then the learned pieces; no normalisation besides SentencePiece's
-dummy prefix, whitespace kept as is, digits split. Any text encodes (unknown characters fall back
+dummy prefix, whitespace kept as is, digits split; pieces may span spaces (the reference's
+fixed prompt strings become a few pieces, which keeps training sequences short). Any text encodes (unknown characters fall back
 to bytes), so people's messages still work, if slowly.
 
 `tokenizer.json` has the structure of the LLaMA file (tools/data/llama_config/tokenizer.json):
@@ -33,7 +34,7 @@ from emu_reference import prompts  # noqa: E402
 from shapes.scenes import COLOURS, COUNT_WORDS, SHAPES  # noqa: E402
 
 DATA_DIR = HERE / "data"
-VOCAB_SIZE = 512
+VOCAB_SIZE = 1024
 
 
 def corpus() -> List[str]:
@@ -55,7 +56,10 @@ def corpus() -> List[str]:
         "Hello! How are you? Yes, no. The picture shows a colourful figure on white.",
     ]
     # Repeat the scene words so they win merges over the long system messages.
-    return lines + phrases * 20 + [" ".join(COLOURS)] * 40 + [" ".join(SHAPES)] * 40
+    # Repeat the prompt strings and scene words so they win merges: pieces may span spaces, so the
+    # reference's long prompt strings become a few pieces (short training sequences).
+    fixed = [prompts.IMAGE_SYSTEM_MESSAGE, prompts.CAPTION_QUESTION, prompts.CAPTION_ANSWER_PREFIX] * 200
+    return lines + fixed + phrases * 20 + [" ".join(COLOURS)] * 40 + [" ".join(SHAPES)] * 40
 
 
 def train(vocab_size: int = VOCAB_SIZE) -> bytes:
@@ -64,7 +68,8 @@ def train(vocab_size: int = VOCAB_SIZE) -> bytes:
         sentence_iterator=iter(corpus()), model_writer=model, model_type="bpe", vocab_size=vocab_size,
         byte_fallback=True, character_coverage=1.0, unk_id=0, bos_id=1, eos_id=2, pad_id=-1,
         add_dummy_prefix=True, remove_extra_whitespaces=False, normalization_rule_name="identity",
-        split_digits=True, hard_vocab_limit=False, minloglevel=2, num_threads=1,
+        split_digits=True, split_by_whitespace=False, max_sentencepiece_length=256,
+        hard_vocab_limit=False, minloglevel=2, num_threads=1,
     )
     return model.getvalue()
 

@@ -87,12 +87,12 @@ def test_shapes_tokenizer_puts_emu_tokens_after_its_vocabulary() -> None:
     data = Path(__file__).resolve().parents[1] / "shapes" / "data"
     tokenizer = SlowTokenizer(data / "tokenizer.model", "instruct")
     base = tokenizer.base_vocab_size
-    assert base == 512
+    assert base == 1024
     assert tokenizer.no_split_tokens["[PAD]"] == base and tokenizer.no_split_tokens["[ASSISTANT]"] == base + 5
     built = build_tokenizer_json(data, "pretrain")
     assert [t["id"] for t in built["added_tokens"]] == [0, 1, 2, base, base + 1, base + 2, base + 3]
     prompt, completion = training_pair("describe", "", "a red circle and a blue square")
     ids = tokenizer.encode(prompt + completion)
     assert ids[:len(tokenizer.encode(prompt))] == tokenizer.encode(prompt)
-    assert len(ids) - len(tokenizer.encode(prompt)) == 7  # one piece per word
-    assert tokenizer.decode(ids[-7:]) == "a red circle and a blue square"
+    completion_ids = ids[len(tokenizer.encode(prompt)):]
+    assert 1 <= len(completion_ids) <= 7 and tokenizer.decode(completion_ids) == "a red circle and a blue square"

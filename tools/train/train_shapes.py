@@ -1,0 +1,281 @@
+#!/usr/bin/python3
+"""Train the tiny Emu that knows shapes (issue 12) on synthetic scenes, CPU only, seeded.
+
+    /usr/bin/python3 tools/train/train_shapes.py [--steps 6000] [--minutes 55] [--out tools/train/out]
+    /usr/bin/python3 tools/train/train_shapes.py --smoke          # a minute: proves the script works
+
+The model is the reference's Emu1 (tools/emu_reference: EVA ViT -> ln_visual -> Causal Former ->
+LLaMA with lm_head and stu_regress_head) at `shapes_config()` below, with the shapes tokenizer
+(tools/shapes/tokenizer.py; 1024 pieces + Emu-I's 6 added tokens). It trains end to end from a
+seeded init on a seeded pool of scenes (tools/shapes/scenes.py), each step one task:
+
+- answer   (Emu-I):  `{image system} [USER]: {image}{question} [ASSISTANT]:` -> ` {answer}</s>`
+- describe (Emu-I):  the reference's captioning prompt `... The image depicts a photo of` -> ` {caption}</s>`
+- pretrain (image first): `{image}` -> `{caption}</s>`
+- regress  (pretrain, text first):  `{caption}[IMG]<image>x32[/IMG]`: the final hidden state at
+  `[IMG]` and at each of the first 31 `<image>` slots regresses the next visual embedding through
+  `stu_regress_head` (MSE to the Causal Former's output, detached), as Emu's pretraining does; 10%
+  of captions are dropped (the unconditional branch of classifier-free guidance).
+
+Text losses are teacher-forced cross-entropy on the completion tokens only. Images: rendered at
+48-224 px, resized to 224x224 by the reference's preprocessing (bicubic, CLIP normalisation);
+the ViT uses 28-pixel patches (an 8x8 grid), so the bundle's manifest keeps image size 224 and the
+engine's preprocessing is unchanged, while the ViT sees 65 tokens instead of 257.
+
+One checkpoint serves both bundles (tools/train/export_shapes.py): the instruct bundle with the
+1030-row vocabulary, the pretrain bundle with the first 1028 rows (no [USER]/[ASSISTANT]).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.nn import functional as F
+
+TOOLS_DIR = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(TOOLS_DIR))
+
+from emu_reference.config import CausalFormerConfig, EmuConfig, LlamaConfig, Variant, VisionConfig  # noqa: E402
+from emu_reference.model import EmuModel, init_random_weights  # noqa: E402
+from emu_reference.preprocess import CLIP_MEAN, CLIP_STD, IMAGE_SIZE  # noqa: E402
+from emu_reference.prompts import image_placeholder  # noqa: E402
+from emu_reference.tokenizer import EOS_ID, SlowTokenizer  # noqa: E402
+from shapes.scenes import Scene, questions, random_scene, render  # noqa: E402
+from shapes.templates import training_pair  # noqa: E402
+
+TOKENIZER_DIR = TOOLS_DIR / "shapes" / "data"
+BASE_VOCAB = 1024
+TRAIN_SIZES = (48, 64, 96, 128, 224)
+
+
+def shapes_config(variant: Variant = "instruct") -> EmuConfig:
+    """Emu1's structure at shapes scale; the vocabulary is the shapes tokenizer's + Emu's tokens."""
+    return EmuConfig(
+        variant=variant,
+        vision=VisionConfig(image_size=IMAGE_SIZE, patch_size=28, width=64, layers=2, head_width=16,
+                            mlp_ratio=2.0, embed_dim=16),
+        cformer=CausalFormerConfig(d_model=64, num_layers=2, num_heads=4, d_kv=16, d_ff=128, t5_vocab_size=8),
+        llama=LlamaConfig(hidden_size=128, intermediate_size=256, num_layers=2, num_heads=4,
+                          max_positions=2048, vocab_size=BASE_VOCAB + (6 if variant == "instruct" else 4)),
+    )
+
+
+def pixels_uint8(image: Image.Image) -> np.ndarray:
+    """The reference's resize (RGB, bicubic to 224x224), kept as uint8 HWC to save memory."""
+    return np.asarray(image.convert("RGB").resize((IMAGE_SIZE, IMAGE_SIZE), Image.BICUBIC), dtype=np.uint8)
+
+
+MEAN = torch.tensor(CLIP_MEAN).view(1, 3, 1, 1)
+STD = torch.tensor(CLIP_STD).view(1, 3, 1, 1)
+
+
+def normalise(batch: np.ndarray) -> torch.Tensor:
+    """uint8 [B, H, W, 3] -> float32 [B, 3, H, W] with CLIP normalisation (as preprocess_image)."""
+    tensor = torch.from_numpy(batch).permute(0, 3, 1, 2).to(torch.float32) / 255.0
+    return (tensor - MEAN) / STD
+
+
+@dataclass
+class Pool:
+    scenes: List[Scene]
+    patches: torch.Tensor  # [N, 64, vision width]: the (frozen) patch embedding of each scene
+
+
+def build_pool(count: int, seed: int, model: EmuModel, chunk: int = 64) -> Pool:
+    """Seeded scenes, rendered, preprocessed the reference's way and patch-embedded once.
+
+    The patch embedding (a 28x28x3 -> width projection) stays at its seeded initialisation: on a
+    shared 2-core machine it was most of a step's cost, and a random projection of patches keeps
+    their colour and shape. Everything after it trains."""
+    rng = random.Random(seed)
+    scenes = [random_scene(rng, sizes=TRAIN_SIZES) for _ in range(count)]
+    features = []
+    with torch.no_grad():
+        for start in range(0, count, chunk):
+            pixels = np.stack([pixels_uint8(render(scene)) for scene in scenes[start:start + chunk]])
+            features.append(model.visual.patch_embed(normalise(pixels)))
+    return Pool(scenes, torch.cat(features))
+
+
+def encode_patches(model: EmuModel, patches: torch.Tensor) -> torch.Tensor:
+    """model.encode_images from patch embeddings on: CLS, positions, ViT blocks, ln_visual, Causal Former."""
+    visual = model.visual
+    cls = visual.cls_token.expand(patches.shape[0], -1, -1)
+    hidden = torch.cat((cls, patches), dim=1) + visual.pos_embed
+    for block in visual.blocks:
+        hidden = block(hidden)
+    return model.cformer(model.ln_visual(hidden))
+
+
+class Batcher:
+    """Token ids, targets and image slots for one task's batch (right padded)."""
+
+    def __init__(self, tokenizer: SlowTokenizer) -> None:
+        self.tok = tokenizer
+        self.image_id = tokenizer.no_split_tokens["<image>"]
+        self.img_start = tokenizer.no_split_tokens["[IMG]"]
+        self.pad = tokenizer.no_split_tokens["[PAD]"]
+        self._cache: Dict[str, List[int]] = {}
+
+    def encode(self, text: str) -> List[int]:
+        if text not in self._cache:
+            self._cache[text] = self.tok.encode(text)
+        return self._cache[text]
+
+    def text_example(self, kind: str, question: str, answer: str) -> Tuple[List[int], List[int]]:
+        prompt, completion = training_pair(kind, question, answer)
+        prompt_ids = self.encode(prompt)
+        full = self.encode(prompt + completion)
+        assert full[:len(prompt_ids)] == prompt_ids, (prompt, completion)
+        ids = full + [EOS_ID]
+        targets = [-100] * len(ids)
+        for position in range(len(prompt_ids) - 1, len(ids) - 1):
+            targets[position] = ids[position + 1]
+        return ids, targets
+
+    def regress_example(self, caption: str) -> List[int]:
+        return self.encode(caption + image_placeholder())
+
+    def pad_rows(self, rows: List[List[int]], fill: int) -> torch.Tensor:
+        width = max(len(r) for r in rows)
+        return torch.tensor([r + [fill] * (width - len(r)) for r in rows])
+
+
+def sample_text(kind: str, scene: Scene, rng: random.Random) -> Tuple[str, str]:
+    if kind == "answer":
+        qa = rng.choice(questions(scene, rng))
+        return qa.question, qa.answer
+    return "", scene.caption
+
+
+def model_step(model: EmuModel, batcher: Batcher, pool: Pool, kind: str, indices: List[int],
+               rng: random.Random) -> Tuple[torch.Tensor, Dict[str, float]]:
+    image_embeds = encode_patches(model, pool.patches[indices])  # [B, 32, H]
+    if kind == "regress":
+        captions = ["" if rng.random() < 0.1 else pool.scenes[i].caption for i in indices]
+        rows = [batcher.regress_example(c) for c in captions]
+        ids = batcher.pad_rows(rows, batcher.pad)
+        lengths = torch.tensor([len(r) for r in rows])
+    else:
+        examples = [batcher.text_example(kind, *sample_text(kind, pool.scenes[i], rng)) for i in indices]
+        ids = batcher.pad_rows([e[0] for e in examples], batcher.pad)
+        targets = batcher.pad_rows([e[1] for e in examples], -100)
+        lengths = torch.tensor([len(e[0]) for e in examples])
+    positions = torch.arange(ids.shape[1]).unsqueeze(0).expand(ids.shape[0], -1)
+    mask = (positions < lengths[:, None]).long()
+    embeds = model.embed(ids)
+    slots = ids == batcher.image_id
+    embeds = embeds.masked_scatter(slots.unsqueeze(-1), image_embeds.reshape(-1, image_embeds.shape[-1]))
+    logits, regressed = model(embeds, mask, positions)
+    if kind == "regress":
+        # Predictions at [IMG] and the first 31 <image> slots; targets: the 32 visual embeddings.
+        starts = (ids == batcher.img_start).nonzero()
+        rows_index = starts[:, 0:1]
+        cols = starts[:, 1:2] + torch.arange(32)[None, :]
+        predicted = regressed[rows_index, cols]  # [B, 32, H]
+        target = image_embeds.detach()
+        loss = F.mse_loss(predicted, target) / target.pow(2).mean().clamp(min=1e-6)
+        return loss, {"regress": loss.item()}
+    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100)
+    return loss, {kind: loss.item()}
+
+
+TASKS = (("answer", 0.45), ("describe", 0.3), ("pretrain", 0.15), ("regress", 0.1))
+
+
+
+def train(args: argparse.Namespace) -> Path:
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    rng = random.Random(args.seed)
+    started = time.monotonic()
+    tokenizer = SlowTokenizer(TOKENIZER_DIR / "tokenizer.model", "instruct")
+    assert tokenizer.base_vocab_size == BASE_VOCAB
+    batcher = Batcher(tokenizer)
+    config = shapes_config("instruct")
+    model = EmuModel(config)
+    init_random_weights(model, args.seed)
+    params = sum(p.numel() for p in model.parameters())
+    print(f"model: {params / 1e6:.2f}M parameters; building a pool of {args.pool} scenes", flush=True)
+    model.visual.patch_embed.requires_grad_(False)
+    pool = build_pool(args.pool, args.seed, model)
+    print(f"pool ready in {time.monotonic() - started:.0f}s", flush=True)
+    trained = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    decay = [p for n, p in trained if p.dim() >= 2 and "embed" not in n]
+    other = [p for n, p in trained if not (p.dim() >= 2 and "embed" not in n)]
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": other, "weight_decay": 0.0}],
+                                  lr=args.lr, betas=(0.9, 0.98))
+    kinds, weights = zip(*TASKS)
+    history: List[Dict[str, float]] = []
+    running: Dict[str, List[float]] = {}
+    step = 0
+    model.train()
+    for step in range(1, args.steps + 1):
+        # The schedule follows steps or the time box, whichever is further along, so a run on a
+        # slower (or shared) machine still ends with a decayed learning rate.
+        progress = min(1.0, max(step / args.steps, (time.monotonic() - started) / (args.minutes * 60)))
+        lr = args.lr * min(1.0, step / args.warmup) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        kind = rng.choices(kinds, weights)[0]
+        indices = [rng.randrange(len(pool.scenes)) for _ in range(args.batch)]
+        loss, parts = model_step(model, batcher, pool, kind, indices, rng)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        for key, value in parts.items():
+            running.setdefault(key, []).append(value)
+        if step % args.log_every == 0 or step == args.steps:
+            means = {k: round(sum(v) / len(v), 4) for k, v in running.items()}
+            elapsed = time.monotonic() - started
+            history.append({"step": step, "seconds": round(elapsed), "lr": lr, **means})
+            print(f"step {step} {elapsed:6.0f}s lr {lr:.2e} " + " ".join(f"{k} {v:.4f}" for k, v in means.items()),
+                  flush=True)
+            running = {}
+        if progress >= 1.0:
+            print(f"time box of {args.minutes} minutes reached at step {step}", flush=True)
+            break
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    checkpoint = out / "shapes-emu.pt"
+    torch.save({"config": config.to_dict(), "state_dict": model.state_dict(), "seed": args.seed}, checkpoint)
+    (out / "train-log.json").write_text(json.dumps({"args": vars(args), "steps_done": step,
+                                                    "seconds": round(time.monotonic() - started),
+                                                    "history": history}, indent=1) + "\n")
+    print(f"checkpoint written to {checkpoint} after {time.monotonic() - started:.0f}s", flush=True)
+    return checkpoint
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--steps", type=int, default=6000)
+    parser.add_argument("--minutes", type=float, default=55.0, help="stop early (checkpoint kept) after this long")
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--warmup", type=int, default=100)
+    parser.add_argument("--pool", type=int, default=4000, help="training scenes (seeded)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--log-every", type=int, default=100)
+    parser.add_argument("--out", default=str(TOOLS_DIR / "train" / "out"))
+    parser.add_argument("--smoke", action="store_true", help="40 steps on 200 scenes")
+    args = parser.parse_args()
+    if args.smoke:
+        args.steps, args.pool, args.log_every, args.warmup, args.minutes = 20, 200, 5, 5, 3.0
+    train(args)
+
+
+if __name__ == "__main__":
+    main()
