@@ -43,7 +43,7 @@ describe('DdimScheduler', () => {
     const first = scheduler.timesteps[0] as number;
     const at = (alpha: number) =>
       clean.map((value, index) => Math.sqrt(alpha) * value + Math.sqrt(1 - alpha) * (noise[index] as number));
-    let sample = at(alphas[first] as number);
+    let sample: Float32Array = at(alphas[first] as number);
     for (const timestep of scheduler.timesteps) sample = scheduler.step(noise, timestep, sample);
     const expected = at(alphas[0] as number);
     sample.forEach((value, index) => expect(value).toBeCloseTo(expected[index] as number, 4));
