@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Secret } from '../core/index.js';
+import type { ModelKind } from '../engine/requests.js';
 
 const secret = z.instanceof(Secret).optional();
 
@@ -126,6 +127,25 @@ export const configSchema = z.strictObject({
   discord: z.strictObject({
     enabled: z.boolean(),
     token: secret,
+    /** The REST API base (discord.js `rest.api`) and CDN; tests point them at a loopback simulation. */
+    apiUrl: z.string().url(),
+    cdnUrl: z.string().url(),
+    /** Where a mention in a channel is answered: a thread started from the message, or a reply. */
+    replyIn: z.enum(['thread', 'inline']),
+    /** Server, channel and role ids served; an empty list serves all. A thread counts as its parent channel. */
+    allowedServers: z.array(z.string().regex(/^\d+$/, 'expected a Discord id (digits)')),
+    allowedChannels: z.array(z.string().regex(/^\d+$/, 'expected a Discord id (digits)')),
+    allowedRoles: z.array(z.string().regex(/^\d+$/, 'expected a Discord id (digits)')),
+    /** Whether direct messages to the bot are answered. */
+    directMessages: z.boolean(),
+    /** Greedy answers streamed into the message, or the reference's beam search posted when done. */
+    streamAnswers: z.boolean(),
+    /** Least time between two edits of one message while a job runs (Discord allows 5 per 5 s per channel). */
+    updateIntervalMs: z.number().int().min(100).max(60_000),
+    /** Thread messages read as context. */
+    historyMessages: z.number().int().min(1).max(100),
+    /** How long the buttons on a generated image keep working. */
+    buttonTtlDays: z.number().int().min(1).max(365),
   }),
   slack: z.strictObject({
     enabled: z.boolean(),
@@ -133,6 +153,27 @@ export const configSchema = z.strictObject({
     botToken: secret,
     appToken: secret,
     signingSecret: secret,
+    /** The Web API base URL, ending in a slash (tests point it at a loopback simulation). */
+    apiUrl: z.string().url().endsWith('/'),
+    /** HTTP mode: where Slack's signed requests arrive. */
+    http: z.strictObject({
+      host: z.string().min(1),
+      port: z.number().int().min(0).max(65_535),
+      path: z.string().startsWith('/'),
+    }),
+    /** Team ids (T...) and channel ids (C..., G..., D...) served; empty serves all. */
+    allowedWorkspaces: z.array(z.string().min(1)),
+    allowedChannels: z.array(z.string().min(1)),
+    /** Whether direct messages to the bot are answered. */
+    directMessages: z.boolean(),
+    /** Greedy answers streamed into the message, or the reference's beam search posted when done. */
+    streamAnswers: z.boolean(),
+    /** Least time between two edits of one message while a job runs (Slack rate-limits chat.update). */
+    updateIntervalMs: z.number().int().min(100).max(60_000),
+    /** Thread messages read as context (conversations.replies). */
+    historyMessages: z.number().int().min(1).max(1000),
+    /** How long the buttons on a generated image keep working. */
+    buttonTtlDays: z.number().int().min(1).max(365),
   }),
   admin: z.strictObject({
     token: secret,
@@ -153,6 +194,7 @@ export const configSchema = z.strictObject({
     resultTtlMs: milliseconds,
     statusIntervalMs: milliseconds,
     overloadWaitMs: milliseconds,
+    noWorkerGraceMs: milliseconds,
     payload: z.strictObject({
       maxPromptChars: count,
       maxImages: z.number().int().min(0).max(64),
@@ -193,8 +235,6 @@ export type Config = DeepReadonly<
     models: Record<ModelKind, { bundle: string; bundleIsBuiltIn: boolean }>;
   }
 >;
-
-export type ModelKind = 'instruct' | 'pretrain';
 
 /** Keys whose values are secrets: accepted only from the environment, never from files. */
 export const secretKeys = [
