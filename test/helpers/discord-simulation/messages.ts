@@ -94,6 +94,7 @@ export function applyBody(store: SimStore, message: SimMessage, body: MessageBod
   const attachments = bodyAttachments(store, body, message.channel_id, message.attachments);
   if (attachments !== undefined) message.attachments = attachments;
   message.history.push(message.content);
+  message.historyAt.push(Date.now());
 }
 
 export function newMessage(
@@ -111,8 +112,10 @@ export function newMessage(
       : { message_reference: { message_id: reference.message_id, channel_id: channelId } }),
     ...(typeof body.json.nonce === 'string' ? { nonce: body.json.nonce } : {}),
     history: [],
+    historyAt: [],
   });
   message.history.length = 0;
+  message.historyAt.length = 0;
   applyBody(store, message, body);
   return message;
 }

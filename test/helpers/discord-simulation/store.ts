@@ -40,6 +40,8 @@ export interface SimMessage {
   type: number;
   /** Every content this message had, oldest first (the streaming edits). */
   readonly history: string[];
+  /** When each of those contents was set (epoch ms), for the benchmark. */
+  readonly historyAt: number[];
 }
 
 export interface SimChannel {
@@ -146,10 +148,12 @@ export class SimStore {
       edited_timestamp: null,
       type: 0,
       history: [],
+      historyAt: [],
       ...(channel?.guild_id === undefined ? {} : { guild_id: channel.guild_id }),
       ...fields,
     };
     message.history.push(message.content);
+    message.historyAt.push(Date.now());
     this.messages.set(message.id, message);
     return message;
   }
@@ -162,8 +166,8 @@ export class SimStore {
   }
 
   /** A message as the API shows it (without the simulation's edit history). */
-  static wire(message: SimMessage): Omit<SimMessage, 'history'> {
-    const { history: _history, ...wire } = message;
+  static wire(message: SimMessage): Omit<SimMessage, 'history' | 'historyAt'> {
+    const { history: _history, historyAt: _historyAt, ...wire } = message;
     return wire;
   }
 }
