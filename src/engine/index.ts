@@ -12,6 +12,7 @@ export { startEngineThread } from './host/index.js';
 export type { Device, GraphOptimization } from './onnx/session.js';
 export { type EngineOptions, OnnxEngine } from './onnx-engine.js';
 export {
+  blurPng,
   type DecodedMedia,
   decodeImage,
   type ImageLimits,

@@ -8,6 +8,7 @@ import {
   splitText,
 } from '../../chat/index.js';
 import { EmuBotError } from '../../core/index.js';
+import { blurPng } from '../../engine/index.js';
 import type { CompletedOutcome, JobOutcome } from '../../queue/index.js';
 import { drawingBlocks } from './blocks.js';
 import { answerEventType } from './conversation-reader.js';
@@ -17,10 +18,7 @@ import { escapeMrkdwn, messageTextLimit } from './mrkdwn.js';
 import type { SlackStore } from './slack-store.js';
 import { joinPrefix } from './status-text.js';
 
-/** Nothing in emu-bot blurs images yet (sharp lives in the engine's pixels module): flagged images are refused. */
-const noBlurrer: ImageBlurrer = {
-  blurPng: () => Promise.reject(new EmuBotError('INTERNAL', 'no image blurrer is available')),
-};
+const blurrer: ImageBlurrer = { blurPng };
 
 /**
  * Posts a job's final answer into its Slack thread: the status message becomes the answer's
@@ -123,13 +121,13 @@ export class ReplyPoster {
   async #imageReply(outcome: CompletedOutcome, drawnFrom: string): Promise<ImageReply> {
     const result = { png: outcome.image?.png ?? new Uint8Array(), flagged: outcome.image?.flagged ?? false };
     try {
-      return await imageReply(result, drawnFrom, this.#flagged, noBlurrer);
+      return await imageReply(result, drawnFrom, this.#flagged, blurrer);
     } catch (error) {
       this.#logger.warn(
         { err: error, jobId: outcome.jobId },
         'cannot blur a flagged image; refusing it instead',
       );
-      return imageReply(result, drawnFrom, 'refuse', noBlurrer);
+      return imageReply(result, drawnFrom, 'refuse', blurrer);
     }
   }
 

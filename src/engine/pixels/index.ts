@@ -1,3 +1,4 @@
+export { blurPng } from './blur-png.js';
 export { referenceFrameCount, referenceFrameIndices, roundHalfToEven } from './frame-indices.js';
 export type { ImageLimits, MediaLimits } from './media-limits.js';
 export { toPixelValues } from './pixel-values.js';
