@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type FlaggedImagePolicy, type ImageBlurrer, imageReply, splitText } from '../../chat/index.js';
+import { blurPng } from '../../engine/index.js';
 import type { JobOutcome } from '../../queue/index.js';
 import { drawingRows } from './components.js';
 import type { DrawingStore, DrawnImage } from './drawings.js';
@@ -11,8 +12,6 @@ export interface DeliveryParts {
   readonly replies: DiscordReplies;
   readonly drawings: DrawingStore;
   readonly flaggedImages: FlaggedImagePolicy;
-  /** Needed for the `blur` policy; without one, flagged images are refused. */
-  readonly blurrer?: ImageBlurrer;
 }
 
 /**
@@ -60,10 +59,7 @@ async function deliverDrawing(
       notes.add(item.error);
       continue;
     }
-    const reply =
-      parts.blurrer === undefined
-        ? await imageReply(item, record?.prompt || 'the images given', 'refuse', noBlurrer)
-        : await imageReply(item, record?.prompt || 'the images given', parts.flaggedImages, parts.blurrer);
+    const reply = await imageReply(item, record?.prompt || 'the images given', parts.flaggedImages, blurrer);
     if (reply.note !== undefined) notes.add(reply.note);
     if (reply.image !== undefined) {
       const name = `${reply.image.spoiler ? 'SPOILER_' : ''}emu-${files.length + 1}.png`;
@@ -83,10 +79,7 @@ async function deliverDrawing(
   });
 }
 
-/** Never called: the `refuse` policy posts nothing of a flagged image. */
-const noBlurrer: ImageBlurrer = {
-  blurPng: () => Promise.reject(new Error('refused images are not blurred')),
-};
+const blurrer: ImageBlurrer = { blurPng };
 
 /** A per-message idempotency key within Discord's 25 characters. */
 function nonce(jobId: string, index: number): string {
