@@ -19,12 +19,16 @@ from onnx import TensorProto
 
 from emu_reference.checkpoint import WeightSource
 from emu_reference.config import EmuConfig
+from emu_reference.diffusion_config import ImageDecoderConfig
+from emu_reference.image_decoder import ImageDecoderModel
 from emu_reference.model import EmuModel
 from emu_reference.tokenizer import build_tokenizer_json
 
-from .fp16 import VISION_KEEP, convert_to_fp16, default_keep, infer_types
+from .fp16 import EXTRA_KEEP, convert_to_fp16, default_keep, infer_types
 from .graphs import GraphSpec, bundle_specs, layer_ranges, trace_graph
-from .manifest import build_manifest, graph_entry
+from .image_graphs import image_specs
+from .image_selfcheck import image_decoder_cases
+from .manifest import build_manifest, graph_entry, image_decoder_manifest
 from .selfcheck import IoCast, decoder_cases, embed_case, vision_case, write_selfcheck
 from .weights import attach_weights, fold_weight_transposes, weight_bytes
 
@@ -37,6 +41,18 @@ Progress = Callable[[str], None]
 
 class BundleError(ValueError):
     """The output location or options are unusable; the message says which."""
+
+
+@dataclass(frozen=True)
+class DecoderExport:
+    """The image decoder to add: configuration, weights (`unet.*`, `vae.*`, `safety_checker.*`), the
+    scheduler_config.json object as read, and feature_extractor/preprocessor_config.json if any."""
+
+    config: ImageDecoderConfig
+    source: WeightSource
+    scheduler_json: Dict[str, Any]
+    preprocessor_json: Optional[Dict[str, Any]]
+    info: Dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -60,7 +76,7 @@ def _export_graph(spec: GraphSpec, source: WeightSource, directory: Path, option
     dummy = sum(4 * int(torch.Size(shape).numel()) for shape in {tuple(source.shape(w)) for w in spec.weights})
     progress(f"{spec.file}: tracing ({len(spec.weights)} weights as inputs; needs about {_gib(dummy)} of stand-ins)")
     proto = infer_types(trace_graph(spec))
-    keep = default_keep(VISION_KEEP if spec.file == "vision.onnx" else None)
+    keep = default_keep(EXTRA_KEEP.get(spec.file))
     dtypes = convert_to_fp16(proto, spec.weights, keep) if options.dtype == "fp16" else {}
     plans = fold_weight_transposes(proto, spec.weights)
     for plan in plans.values():
@@ -109,11 +125,46 @@ class _Staging:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _check_decoder(config: EmuConfig, decoder: DecoderExport) -> None:
+    if config.variant != "pretrain":
+        raise BundleError("--decoder: only the pretrained model draws (the reference refuses Emu-I); "
+                          "use --variant pretrain")
+    width = decoder.config.unet.cross_attention_dim
+    if width != config.llama.hidden_size:
+        raise BundleError(f"--decoder: the UNet's cross_attention_dim is {width} but the LLM's regressed embeddings "
+                          f"are {config.llama.hidden_size} wide (unet/config.json does not belong to this model)")
+
+
+def _export_image_decoder(config: EmuConfig, decoder: DecoderExport, staging: Path, options: ExportOptions,
+                          io: IoCast, written: Dict[str, str], progress: Progress) -> Dict[str, Any]:
+    """unet.onnx, vae_decoder.onnx, vae_encoder.onnx, safety_checker.onnx, scheduler.json, their
+    self-check; returns manifest.image_decoder."""
+    model = ImageDecoderModel(decoder.config, device=torch.device("meta"))
+    specs = image_specs(model, config.cformer.n_causal)
+    graphs: Dict[str, Any] = {}
+    for index, (name, spec) in enumerate(specs.items()):
+        progress(f"[image {index + 1}/{len(specs)}] {spec.file}")
+        proto = _export_graph(spec, decoder.source, staging, options, progress)
+        external = spec.file + "_data" if (staging / (spec.file + "_data")).exists() else None
+        graphs[name] = graph_entry(proto, spec.file, external)
+    _write_json(staging / "scheduler.json", decoder.scheduler_json)
+    progress(f"self-check: image decoder reference outputs (needs about {_gib(_parameter_bytes(model.unet))} "
+             "for the UNet, then the VAE, then the safety checker)")
+    cases = image_decoder_cases(model, decoder.source, io, config.cformer.n_causal, config.vision.image_size)
+    write_selfcheck(staging / "selfcheck", cases, io.dtype, "image_decoder.json", written)
+    return image_decoder_manifest(decoder.config, graphs, "scheduler.json", "selfcheck/image_decoder.json",
+                                  decoder.preprocessor_json, decoder.info)
+
+
 def export_bundle(config: EmuConfig, source: WeightSource, out: Path, llama_config_dir: Path,
-                  options: ExportOptions, source_info: Dict[str, Any], progress: Progress) -> Path:
-    """Export every graph, the tokenizer, the self-check and the manifest into `out`."""
+                  options: ExportOptions, source_info: Dict[str, Any], progress: Progress,
+                  decoder: Optional[DecoderExport] = None) -> Path:
+    """Export every graph, the tokenizer, the self-check and the manifest into `out` (with the
+    image decoder when `decoder` is given)."""
     if options.dtype not in DTYPES:
         raise BundleError(f"--dtype must be fp32 or fp16, got {options.dtype!r}")
+    if decoder is not None:
+        _check_decoder(config, decoder)
     ranges = layer_ranges(config.llama.num_layers, options.split)
     io_dtype = DTYPES[options.dtype]
     with _Staging(out, options.overwrite) as staging:
@@ -137,8 +188,11 @@ def export_bundle(config: EmuConfig, source: WeightSource, out: Path, llama_conf
         cases = [vision_case(config, source, io), embed]
         files: List[str] = [entry["file"] for entry in entries["decoder"]]
         cases += decoder_cases(config, source, io, table, ranges, files)
-        write_selfcheck(staging / "selfcheck", cases, io_dtype)
-        manifest = build_manifest(config, io_dtype, entries, source_info, "selfcheck/index.json")
+        written = write_selfcheck(staging / "selfcheck", cases, io_dtype)
+        image_decoder = None
+        if decoder is not None:
+            image_decoder = _export_image_decoder(config, decoder, staging, options, io, written, progress)
+        manifest = build_manifest(config, io_dtype, entries, source_info, "selfcheck/index.json", image_decoder)
         _write_json(staging / "manifest.json", manifest)
     progress(f"bundle written to {out}")
     return out

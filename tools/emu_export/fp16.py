@@ -7,10 +7,11 @@ with Casts inserted at their boundaries:
   states reach the thousands); the reference itself takes the variance in float32;
 - rotary cos/sin: position * frequency needs float32 (float16 has a step of 2 at 2048);
 - Softmax, which the reference runs in float32;
-- optionally whole scopes (the vision graph keeps `cformer` float32, see `VISION_KEEP`).
+- optionally whole scopes (the vision graph keeps `cformer` float32, see `VISION_KEEP`; the UNet
+  its timestep embedding, `UNET_KEEP`).
 Graph inputs and outputs that are float become float16 (so the KV cache is float16 end to end).
 Constants are clamped into +-65504, which turns float32's finite minimum (the attention mask fill)
-into float16's.
+into float16's. Resize's `roi` and `scales` inputs stay float32, as the operator requires.
 """
 
 from __future__ import annotations
@@ -25,10 +26,13 @@ from onnx import TensorProto, helper, numpy_helper, shape_inference
 FLOAT, HALF = TensorProto.FLOAT, TensorProto.FLOAT16
 FP16_MAX = 65504.0
 KEEP_SCOPES = re.compile(r"/(?:[A-Za-z_]*norm[A-Za-z_0-9]*|ln_visual|rotary_emb)/")
-KEEP_OPS = {"Softmax"}
+KEEP_OPS = {"Softmax", "ReduceL2"}  # ReduceL2: the safety checker's cosine normalisation
 # The Causal Former's T5 blocks are known to overflow in float16 (the reference clamps there);
 # keeping them float32 costs ~250 MB for the 14B model's vision graph.
 VISION_KEEP = re.compile(r"/cformer/")
+# The UNet's sinusoidal timestep embedding: t * frequency up to 999 needs float32 (as diffusers does).
+UNET_KEEP = re.compile(r"/time_proj/")
+EXTRA_KEEP = {"vision.onnx": VISION_KEEP, "unet.onnx": UNET_KEEP}
 # Ops whose float inputs may be of any float type (they do not compute on the values).
 TYPE_AGNOSTIC = {"Shape", "Size", "Cast"}
 
@@ -84,6 +88,8 @@ def convert_to_fp16(model: onnx.ModelProto, weight_inputs: Iterable[str], keep: 
         for name in node.input:
             consumers.setdefault(name, []).append(node)
 
+    # Resize's roi and scales must be float32 whatever the data's type (nearest upsampling in the VAE).
+    float32_only = {name for node in graph.node if node.op_type == "Resize" for name in node.input[1:3] if name}
     weight_dtype: Dict[str, int] = {}
     for name in weights:
         readers = consumers.get(name, [])
@@ -97,7 +103,7 @@ def convert_to_fp16(model: onnx.ModelProto, weight_inputs: Iterable[str], keep: 
     for name, tensor in initializers.items():
         if tensor.data_type == FLOAT:
             readers = consumers.get(name, [])
-            if readers and all(keep(node) for node in readers):
+            if name in float32_only or (readers and all(keep(node) for node in readers)):
                 dtype[name] = FLOAT
             else:
                 tensor.CopyFrom(numpy_helper.from_array(_clamped_half(numpy_helper.to_array(tensor)), name))
@@ -114,9 +120,12 @@ def convert_to_fp16(model: onnx.ModelProto, weight_inputs: Iterable[str], keep: 
         return casts[key]
 
     for node in list(graph.node):
-        precision = FLOAT if keep(node) else HALF
+        producing_float32_only = node.op_type == "Constant" and set(node.output) <= float32_only
+        precision = FLOAT if keep(node) or producing_float32_only else HALF
         if node.op_type not in TYPE_AGNOSTIC:
             for index, name in enumerate(node.input):
+                if node.op_type == "Resize" and index in (1, 2):
+                    continue
                 if name in dtype and dtype[name] != precision:
                     node.input[index] = cast(name, precision)
         if precision == HALF:

@@ -70,8 +70,9 @@ def graph_entry(model: onnx.ModelProto, file: str, external_data: Optional[str],
 
 
 def build_manifest(config: EmuConfig, dtype: str, graphs: Optional[Dict[str, Any]], source: Dict[str, Any],
-                   selfcheck: Optional[str]) -> Dict[str, Any]:
-    """The manifest; `graphs` and `selfcheck` are None for a --tokenizer-only bundle."""
+                   selfcheck: Optional[str], image_decoder: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """The manifest; `graphs` and `selfcheck` are None for a --tokenizer-only bundle, `image_decoder`
+    None without --decoder."""
     llama, vision = config.llama, config.vision
     return {
         "format": FORMAT,
@@ -107,6 +108,59 @@ def build_manifest(config: EmuConfig, dtype: str, graphs: Optional[Dict[str, Any
         "decoder_cache": None if graphs is None else {
             "kind": "fixed-capacity", "layout": ["batch_size", "num_heads", "past_capacity", "head_dim"],
             "dtype": dtype, "rotary": "applied (keys are stored after rotary embedding)",
+        },
+        "selfcheck": selfcheck,
+        "image_decoder": image_decoder,
+    }
+
+
+def safety_preprocessing(preprocessor: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """CLIPImageProcessor settings from feature_extractor/preprocessor_config.json (SD's when absent)."""
+    data = preprocessor or {}
+
+    def side(value: Any, key: str) -> int:
+        return int(value.get(key, value.get("height", 224))) if isinstance(value, dict) else int(value)
+
+    return {
+        "source": "feature_extractor/preprocessor_config.json" if preprocessor else "Stable Diffusion's defaults",
+        "input": "the uint8 RGB image the engine outputs",
+        "resize_shortest_edge": side(data.get("size", 224), "shortest_edge"),
+        "resample": "bicubic" if int(data.get("resample", 3)) == 3 else f"PIL resample {data.get('resample')}",
+        "center_crop": side(data.get("crop_size", 224), "height"),
+        "rescale": 1 / 255,
+        "mean": list(data.get("image_mean", CLIP_MEAN)), "std": list(data.get("image_std", CLIP_STD)),
+        "layout": "NCHW",
+    }
+
+
+def image_decoder_manifest(config: Any, graphs: Dict[str, Any], scheduler_file: str, selfcheck: str,
+                           preprocessor: Optional[Dict[str, Any]], source: Dict[str, Any]) -> Dict[str, Any]:
+    """manifest.image_decoder (docs/bundle-format.md, "Image decoder")."""
+    unet, vae = config.unet, config.vae
+    return {
+        "source": source,
+        "graphs": graphs,
+        "latent_channels": vae.latent_channels,
+        "vae_scale_factor": vae.scale_factor,
+        "scaling_factor": vae.scaling_factor,
+        "scaling_applied_in_graphs": True,
+        "sample_size": unet.sample_size,
+        "cross_attention_dim": unet.cross_attention_dim,
+        "timestep": {"dtype": "int64", "shape": ["batch_size"]},
+        "guidance": {"batch_order": ["cond", "uncond"], "combine": "uncond + guidance_scale * (cond - uncond)",
+                     "only_when": "guidance_scale > 1"},
+        "init_noise": "standard normal [1, latent_channels, height / vae_scale_factor, width / vae_scale_factor]",
+        "postprocess": "(image / 2 + 0.5) clamped to [0, 1], * 255, rounded half to even, uint8 HWC",
+        "scheduler": scheduler_file,
+        "schedulers": ["pndm", "ddim"],
+        "default_scheduler": "pndm",
+        "safety_checker": {
+            "preprocessing": safety_preprocessing(preprocessor),
+            "rule": "per image: adjustment = 0; for each special_care_scores[j] in order: if "
+                    "round3(score + adjustment) > 0 then adjustment = 0.01; flagged if any "
+                    "round3(concept_scores[k] + adjustment) > 0 (round3: round half to even at 3 decimals)",
+            "special_care_adjustment": 0.01,
+            "flagged_image": "black (all zeros)",
         },
         "selfcheck": selfcheck,
     }

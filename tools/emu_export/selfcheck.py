@@ -7,15 +7,17 @@ time), so checking a 14B bundle needs no more memory than exporting it.
 
 Decoder cases: a left-padded prefill with an empty cache (capacity 0), then a two-token step
 reading a capacity-8 cache that holds the prefill's keys/values in slots 0-4 and three empty,
-masked slots.
+masked slots; both keep one position's outputs (num_logits_to_keep = 1), and the prefill omits its
+[2, 1, vocab] logits (the step checks lm_head). Image decoder cases: `image_selfcheck`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -41,6 +43,7 @@ class IoCast:
     """Rounds float inputs to the bundle's I/O dtype, so the reference sees what ORT will see."""
 
     def __init__(self, dtype: str) -> None:
+        self.dtype = dtype
         self.half = dtype == "float16"
 
     def __call__(self, tensor: torch.Tensor) -> torch.Tensor:
@@ -51,10 +54,14 @@ def _meta_model(config: EmuConfig) -> EmuModel:
     return EmuModel(config, device=torch.device("meta"))
 
 
-def vision_case(config: EmuConfig, source: WeightSource, io: IoCast) -> Case:
+def vision_pixels(size: int, io: IoCast) -> torch.Tensor:
+    """The vision case's seeded pixels (the safety checker's case reuses them and their file)."""
     generator = torch.Generator().manual_seed(SEED)
-    size = config.vision.image_size
-    pixels = io(torch.randn(1, 3, size, size, generator=generator).clamp(-2.5, 2.5))
+    return io(torch.randn(1, 3, size, size, generator=generator).clamp(-2.5, 2.5))
+
+
+def vision_case(config: EmuConfig, source: WeightSource, io: IoCast) -> Case:
+    pixels = vision_pixels(config.vision.image_size, io)
     model = _meta_model(config)
     for name in ("visual", "ln_visual", "cformer"):
         materialize(getattr(model, name), name + ".", source)
@@ -125,12 +132,16 @@ def decoder_cases(config: EmuConfig, source: WeightSource, io: IoCast, table: to
             for name in head_names:
                 module = model.lm.get_submodule(name)
                 materialize(module, f"decoder.lm.{name}.", source)
-            for case, keep in ((prefill, 2), (step, 1)):
+            for case, keep in ((prefill, 1), (step, 1)):
                 case.inputs["num_logits_to_keep"] = torch.tensor(keep)
                 with torch.no_grad():
                     stream = hidden["prefill" if case is prefill else "step"]
                     logits, regressed = model.lm.heads(stream[:, -keep:])
-                case.outputs = {"logits": logits, "regressed_embeds": regressed, **case.outputs}
+                # The prefill's logits are left out to keep bundles small: its last hidden state is checked
+                # through regressed_embeds, and lm_head through the step's logits.
+                heads = {"regressed_embeds": regressed} if case is prefill else {"logits": logits,
+                                                                                 "regressed_embeds": regressed}
+                case.outputs = {**heads, **case.outputs}
         else:
             hidden = {name: io(value) for name, value in hidden.items()}
             prefill.outputs = {"hidden_states": hidden["prefill"], **prefill.outputs}
@@ -139,27 +150,39 @@ def decoder_cases(config: EmuConfig, source: WeightSource, io: IoCast, table: to
     return cases
 
 
-def _write_tensor(directory: Path, stem: str, tensor: torch.Tensor, dtype: str) -> Dict[str, Any]:
+def _write_tensor(directory: Path, stem: str, tensor: torch.Tensor, dtype: str,
+                  written: Dict[str, str]) -> Dict[str, Any]:
+    """Write one tensor, or point at an identical file already written (`written`: digest -> file)."""
     numpy_dtype = {"float32": "<f4", "float16": "<f2", "int64": "<i8"}[dtype]
     array = tensor.detach().numpy().astype(numpy_dtype)
-    file = f"{stem}.bin"
-    (directory / file).write_bytes(array.tobytes())
+    data = array.tobytes()
+    digest = hashlib.sha256(data).hexdigest() if len(data) >= 4096 else ""
+    file = written.get(digest) if digest else None
+    if file is None:
+        file = f"{stem}.bin"
+        (directory / file).write_bytes(data)
+        if digest:
+            written[digest] = file
     return {"file": file, "dtype": dtype, "shape": list(array.shape)}
 
 
-def write_selfcheck(directory: Path, cases: List[Case], io_dtype: str) -> None:
-    """selfcheck/index.json plus one raw little-endian .bin per tensor."""
+def write_selfcheck(directory: Path, cases: List[Case], io_dtype: str, index_name: str = "index.json",
+                    written: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """selfcheck/<index_name> plus one raw little-endian .bin per tensor (identical large tensors,
+    also those of an earlier index passed as `written`, share one file). Returns `written`."""
     directory.mkdir(parents=True, exist_ok=True)
+    written = {} if written is None else written
     index: Dict[str, Any] = {"format": "emu-bot-selfcheck", "version": 1, "io_dtype": io_dtype, "cases": []}
     for case in cases:
         entry: Dict[str, Any] = {"name": case.name, "graph": case.graph, "inputs": [], "outputs": []}
         for name, tensor in case.inputs.items():
             dtype = "int64" if not tensor.is_floating_point() else io_dtype
-            entry["inputs"].append({"name": name, **_write_tensor(directory, f"{case.name}.in.{name}", tensor, dtype)})
+            entry["inputs"].append({"name": name, **_write_tensor(directory, f"{case.name}.in.{name}", tensor, dtype, written)})
         for name, tensor in case.outputs.items():
-            described = _write_tensor(directory, f"{case.name}.out.{name}", tensor, "float32")
+            described = _write_tensor(directory, f"{case.name}.out.{name}", tensor, "float32", written)
             peak = float(tensor.abs().max()) if tensor.numel() else 0.0
             described["tolerance"] = TOLERANCE[io_dtype] * max(1.0, peak)
             entry["outputs"].append({"name": name, **described})
         index["cases"].append(entry)
-    (directory / "index.json").write_text(json.dumps(index, indent=1) + "\n", encoding="utf8")
+    (directory / index_name).write_text(json.dumps(index, indent=1) + "\n", encoding="utf8")
+    return written

@@ -4,7 +4,7 @@ Each weight is read from a `WeightSource` (LoRA merged, float32), transposed whe
 uses it through a Transpose (torch exports Linear on 3-D inputs as MatMul(x, Transpose(W)); the
 stored tensor is then W^T and the Transpose node goes, as optimum's exports have it), cast to its
 target dtype and either embedded or appended to one external data file, 4096-byte aligned so
-onnxruntime can memory-map it. Only one weight is in memory at a time.
+onnxruntime can memory-map it (tensors under 4 KiB are only 64-byte aligned). Only one weight is in memory at a time.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from onnx import TensorProto, helper, numpy_helper
 from emu_reference.checkpoint import WeightSource
 
 ALIGNMENT = 4096
+# Tensors smaller than a page gain nothing from page alignment; they are packed 64-byte aligned.
+SMALL_ALIGNMENT = 64
 FP16_MAX = 65504.0
 TRANSPOSED_SUFFIX = ".T"
 
@@ -110,7 +112,7 @@ def attach_weights(
                 tensor.raw_data = array.tobytes()
             else:
                 offset = handle.tell()
-                padding = -offset % ALIGNMENT
+                padding = -offset % (ALIGNMENT if array.nbytes >= ALIGNMENT else SMALL_ALIGNMENT)
                 handle.write(b"\0" * padding)
                 offset += padding
                 handle.write(array.tobytes())

@@ -27,6 +27,7 @@ from .unet import UNet2DConditionModel
 from .vae import AutoencoderKL
 
 COMPONENTS = ("unet", "vae", "safety_checker")
+CONCEPT_THRESHOLD, SPECIAL_CARE_THRESHOLD = 0.58, 0.16
 
 
 class ImageDecoderModel(nn.Module):
@@ -43,8 +44,10 @@ class ImageDecoderModel(nn.Module):
 def init_random_decoder_weights(model: ImageDecoderModel, seed: int) -> None:
     """Seeded, well-scaled weights for tiny decoders (name order, one generator, as for EmuModel).
 
-    Norm scales are 1 + noise; the safety checker's thresholds are drawn around the cosine
-    similarities a random image reaches, so both verdicts occur in tests.
+    Norm scales are 1 + noise. A random CLIP tower gives every image about the same cosine
+    similarities, so the safety checker's thresholds are centred just below them (constants chosen
+    by looking at the fixture images): the tiny fixtures then show both verdicts and the
+    special-care adjustment deciding one.
     """
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
@@ -53,8 +56,10 @@ def init_random_decoder_weights(model: ImageDecoderModel, seed: int) -> None:
             leaf = name.rsplit(".", 2)
             if "norm" in leaf[-2] and name.endswith(".weight"):
                 parameter.copy_(1.0 + 0.1 * noise)
-            elif name.endswith("embeds_weights"):
-                parameter.copy_(0.1 * noise)
+            elif name.endswith("concept_embeds_weights"):
+                parameter.copy_(CONCEPT_THRESHOLD + 0.1 * noise)
+            elif name.endswith("special_care_embeds_weights"):
+                parameter.copy_(SPECIAL_CARE_THRESHOLD + 0.1 * noise)
             elif parameter.dim() == 4:
                 parameter.copy_(noise / parameter[0].numel() ** 0.5)
             elif parameter.dim() >= 2:
