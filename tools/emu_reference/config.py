@@ -157,15 +157,15 @@ def emu_14b_config(variant: Variant = "pretrain") -> EmuConfig:
 def tiny_config(variant: Variant = "pretrain") -> EmuConfig:
     """A structurally identical model small enough to commit: the vocabulary stays real.
 
-    The LLM is only 16 wide because the real 32004-row embedding and lm_head dominate the size
-    (two fixture bundles and a split copy must stay under 20 MB together).
+    The LLM is only 8 wide (2 heads of 4) because the real 32004-row embedding and lm_head dominate
+    the size (three fixture bundles with the image decoder must stay well under 20 MB together).
     """
     return EmuConfig(
         variant=variant,
         vision=VisionConfig(width=32, layers=2, head_width=8, mlp_ratio=4.3637, embed_dim=16),
         cformer=CausalFormerConfig(d_model=32, num_layers=2, num_heads=4, d_kv=8, d_ff=64, t5_vocab_size=64),
         llama=LlamaConfig(
-            hidden_size=16, intermediate_size=44, num_layers=2, num_heads=4,
+            hidden_size=8, intermediate_size=22, num_layers=2, num_heads=2,
             max_positions=2048, vocab_size=VOCAB_SIZES[variant],
         ),
     )

@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from emu_export.bundle import BundleError, ExportOptions, export_bundle
+from fixtures.make_fixtures import tiny_decoder_export
 from emu_export.graphs import layer_ranges
 from emu_reference.checkpoint import StateDictSource
 from emu_reference.config import tiny_config
@@ -34,13 +35,6 @@ def tiny_source(variant: str = "pretrain", seed: int = 11) -> StateDictSource:
     return StateDictSource(model.state_dict())
 
 
-@pytest.fixture(scope="module")
-def fp16_split_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("export") / "bundle"
-    options = ExportOptions(dtype="fp16", split=2, external_data="always")
-    return export_bundle(tiny_config(), tiny_source(), out, LLAMA_CONFIG, options, {"synthetic": True}, quiet)
-
-
 def io_names(model: onnx.ModelProto) -> Dict[str, Dict[str, list]]:
     def shape(value: onnx.ValueInfoProto) -> list:
         return [d.dim_param or d.dim_value for d in value.type.tensor_type.shape.dim]
@@ -54,15 +48,15 @@ def test_fixture_bundle_graphs_have_the_documented_interface() -> None:
     names = io_names(decoder)
     assert list(names["inputs"])[:3] == ["inputs_embeds", "attention_mask", "position_ids"]
     assert names["inputs"]["attention_mask"] == ["batch_size", "past_capacity + sequence_length"]
-    assert names["inputs"]["past_key_values.1.value"] == ["batch_size", 4, "past_capacity", 4]
+    assert names["inputs"]["past_key_values.1.value"] == ["batch_size", 2, "past_capacity", 4]
     assert names["inputs"]["num_logits_to_keep"] == []
     assert list(names["outputs"]) == ["logits", "regressed_embeds", "present.0.key", "present.0.value",
                                       "present.1.key", "present.1.value"]
     assert names["outputs"]["logits"] == ["batch_size", "num_logits_to_keep", 32004]
-    assert names["outputs"]["present.0.key"] == ["batch_size", 4, "sequence_length", 4]
+    assert names["outputs"]["present.0.key"] == ["batch_size", 2, "sequence_length", 4]
     vision = io_names(onnx.load(str(bundle / "vision.onnx")))
     assert vision == {"inputs": {"pixel_values": ["batch_size", 3, 224, 224]},
-                      "outputs": {"image_embeds": ["batch_size", 32, 16]}}
+                      "outputs": {"image_embeds": ["batch_size", 32, 8]}}
     manifest = json.loads((bundle / "manifest.json").read_text())
     assert manifest["format"] == "emu-bot-bundle" and manifest["version"] == 1
     assert manifest["graphs"]["decoder"][0]["inputs"][0]["name"] == "inputs_embeds"
@@ -73,8 +67,10 @@ def test_fixture_bundle_graphs_have_the_documented_interface() -> None:
 def test_fp16_split_bundle_is_valid_and_named_by_global_layer(fp16_split_bundle: Path) -> None:
     files = sorted(path.name for path in fp16_split_bundle.iterdir())
     assert files == ["decoder.part0.onnx", "decoder.part0.onnx_data", "decoder.part1.onnx", "decoder.part1.onnx_data",
-                     "embed_tokens.onnx", "embed_tokens.onnx_data", "manifest.json", "selfcheck", "tokenizer.json",
-                     "vision.onnx", "vision.onnx_data"]
+                     "embed_tokens.onnx", "embed_tokens.onnx_data", "manifest.json", "safety_checker.onnx",
+                     "safety_checker.onnx_data", "scheduler.json", "selfcheck", "tokenizer.json", "unet.onnx",
+                     "unet.onnx_data", "vae_decoder.onnx", "vae_decoder.onnx_data", "vae_encoder.onnx",
+                     "vae_encoder.onnx_data", "vision.onnx", "vision.onnx_data"]
     for name in ("vision.onnx", "embed_tokens.onnx", "decoder.part0.onnx", "decoder.part1.onnx"):
         onnx.checker.check_model(str(fp16_split_bundle / name))
     part0 = io_names(onnx.load(str(fp16_split_bundle / "decoder.part0.onnx"), load_external_data=False))
@@ -157,5 +153,5 @@ def _digest(directory: Path) -> Dict[str, str]:
 def test_export_is_deterministic_and_reproduces_the_committed_fixture(tmp_path: Path) -> None:
     out = tmp_path / "tiny-pretrain"
     export_bundle(tiny_config(), tiny_source("pretrain", 11), out, LLAMA_CONFIG, ExportOptions(),
-                  {"synthetic": True, "seed": 11}, quiet)
+                  {"synthetic": True, "seed": 11}, quiet, tiny_decoder_export(tiny_config()))
     assert _digest(out) == _digest(REPO / "test" / "fixtures" / "bundles" / "tiny-pretrain")

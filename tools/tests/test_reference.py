@@ -18,7 +18,7 @@ def test_fixed_capacity_cache_matches_full_recomputation() -> None:
     model = EmuModel(tiny_config())
     init_random_weights(model, 5)
     lm = model.lm
-    embeds = torch.randn(2, 7, 16)
+    embeds = torch.randn(2, 7, model.config.llama.hidden_size)
     mask = torch.tensor([[0, 0, 1, 1, 1, 1, 1], [1] * 7])
     positions = generation.positions_from_mask(mask)
     with torch.no_grad():
@@ -27,7 +27,8 @@ def test_fixed_capacity_cache_matches_full_recomputation() -> None:
         capacity = 9  # slots 5..8 stay empty and masked
         cache = []
         for key, value in presents:
-            buffers = torch.zeros(2, 4, capacity, 4), torch.zeros(2, 4, capacity, 4)
+            heads, head_dim = model.config.llama.num_heads, model.config.llama.head_dim
+            buffers = torch.zeros(2, heads, capacity, head_dim), torch.zeros(2, heads, capacity, head_dim)
             buffers[0][:, :, :5], buffers[1][:, :, :5] = key, value
             cache.append(buffers)
         step_mask = torch.zeros(2, capacity + 2, dtype=torch.long)
