@@ -3,14 +3,26 @@ import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EmuBotError } from '../../core/index.js';
 import { manifestFileName } from '../bundle-directory.js';
+import { parseSchedulerConfig, type SchedulerConfig } from '../image/schedulers/index.js';
 import { GraphSession, type SessionSettings, type TensorSpec } from '../onnx/session.js';
 import {
   type DecoderEntry,
   type GraphEntry,
+  type ImageDecoderEntry,
   type Manifest,
   parseManifest,
   type ValueSpec,
 } from './manifest.js';
+
+/** The drawing half: present when the bundle was exported with the image decoder. */
+export interface LoadedImageDecoder {
+  readonly entry: ImageDecoderEntry;
+  readonly unet: GraphSession;
+  readonly vaeDecoder: GraphSession;
+  readonly vaeEncoder: GraphSession;
+  readonly safetyChecker: GraphSession;
+  readonly scheduler: SchedulerConfig;
+}
 
 export interface DecoderPart {
   readonly entry: DecoderEntry;
@@ -24,6 +36,8 @@ export interface LoadedBundle {
   readonly vision: GraphSession;
   readonly embedTokens: GraphSession;
   readonly decoder: readonly DecoderPart[];
+  /** Null when the bundle cannot draw (instruct bundles, or exported without `--decoder`). */
+  readonly imageDecoder: LoadedImageDecoder | null;
   release(): Promise<void>;
 }
 
@@ -69,13 +83,20 @@ export async function loadBundle(directory: string, settings: BundleSessionSetti
       `${join(directory, manifestFileName)} has no graphs (a tokenizer-only bundle)`,
     );
   }
-  const entries: GraphEntry[] = [graphs.vision, graphs.embed_tokens, ...graphs.decoder];
+  const drawing = manifest.image_decoder;
+  const entries: GraphEntry[] = [
+    graphs.vision,
+    graphs.embed_tokens,
+    ...graphs.decoder,
+    ...(drawing === null ? [] : Object.values(drawing.graphs)),
+  ];
   await Promise.all(
     entries
       .flatMap((entry) => [entry.file, ...entry.external_data])
       .map((file) => mustExist(directory, file)),
   );
   await mustExist(directory, manifest.tokenizer);
+  const scheduler = drawing === null ? null : await readScheduler(directory, drawing.scheduler);
 
   const device = (index: number) =>
     settings.devices[index % settings.devices.length] ?? { kind: 'cpu' as const };
@@ -95,9 +116,21 @@ export async function loadBundle(directory: string, settings: BundleSessionSetti
     const decoder: DecoderPart[] = [];
     for (const [index, entry] of graphs.decoder.entries())
       decoder.push({ entry, session: await load(entry, index) });
+    const imageDecoder =
+      drawing === null || scheduler === null
+        ? null
+        : {
+            entry: drawing,
+            unet: await load(drawing.graphs.unet, 0),
+            vaeDecoder: await load(drawing.graphs.vae_decoder, 0),
+            vaeEncoder: await load(drawing.graphs.vae_encoder, 0),
+            safetyChecker: await load(drawing.graphs.safety_checker, 0),
+            scheduler,
+          };
     return {
       directory,
       manifest,
+      imageDecoder,
       vision,
       embedTokens,
       decoder,
@@ -108,6 +141,18 @@ export async function loadBundle(directory: string, settings: BundleSessionSetti
   } catch (error) {
     await Promise.all(loaded.map((session) => session.release()));
     throw error;
+  }
+}
+
+async function readScheduler(directory: string, file: string): Promise<SchedulerConfig> {
+  const path = join(directory, file);
+  try {
+    return parseSchedulerConfig(JSON.parse(await readFile(path, 'utf8')), path);
+  } catch (error) {
+    if (error instanceof EmuBotError) throw error;
+    throw new EmuBotError('BUNDLE_INVALID', `${path} cannot be read as JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 

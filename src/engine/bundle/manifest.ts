@@ -76,12 +76,32 @@ export const manifestSchema = z.object({
     })
     .nullable(),
   selfcheck: z.string().nullable(),
+  image_decoder: z
+    .object({
+      graphs: z.object({
+        unet: graphEntry,
+        vae_decoder: graphEntry,
+        vae_encoder: graphEntry,
+        safety_checker: graphEntry,
+      }),
+      latent_channels: z.number().int().positive(),
+      vae_scale_factor: z.number().int().positive(),
+      sample_size: z.number().int().positive(),
+      cross_attention_dim: z.number().int().positive(),
+      scheduler: z.string().regex(/^[\w.-]+\.json$/),
+      default_scheduler: z.enum(['pndm', 'ddim']),
+      safety_checker: z.object({ special_care_adjustment: z.number() }),
+      selfcheck: z.string().nullable(),
+    })
+    .nullable()
+    .default(null),
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;
 export type GraphEntry = z.infer<typeof graphEntry>;
 export type DecoderEntry = z.infer<typeof decoderEntry>;
 export type ValueSpec = z.infer<typeof valueSpec>;
+export type ImageDecoderEntry = NonNullable<Manifest['image_decoder']>;
 
 export function parseManifest(json: unknown, file: string): Manifest {
   const parsed = manifestSchema.safeParse(json);

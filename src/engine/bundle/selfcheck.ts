@@ -46,13 +46,28 @@ export async function runSelfCheck(bundle: LoadedBundle): Promise<SelfCheckResul
   const relative = bundle.manifest.selfcheck;
   if (relative === null)
     throw new EmuBotError('BUNDLE_INVALID', `${bundle.directory}: the manifest names no self-check set`);
-  const indexFile = join(bundle.directory, relative);
-  const index = await readIndex(indexFile);
+  const drawing = bundle.imageDecoder;
   const sessions = new Map<string, GraphSession>([
     [basename(bundle.vision.file), bundle.vision],
     [basename(bundle.embedTokens.file), bundle.embedTokens],
     ...bundle.decoder.map((part) => [part.entry.file, part.session] as const),
+    ...(drawing === null
+      ? []
+      : [drawing.unet, drawing.vaeDecoder, drawing.vaeEncoder, drawing.safetyChecker].map(
+          (session) => [basename(session.file), session] as const,
+        )),
   ]);
+  const indexes = [relative, ...(drawing?.entry.selfcheck == null ? [] : [drawing.entry.selfcheck])];
+  const results: SelfCheckResult[] = [];
+  for (const index of indexes) results.push(...(await runIndex(join(bundle.directory, index), sessions)));
+  return results;
+}
+
+async function runIndex(
+  indexFile: string,
+  sessions: ReadonlyMap<string, GraphSession>,
+): Promise<SelfCheckResult[]> {
+  const index = await readIndex(indexFile);
   const results: SelfCheckResult[] = [];
   for (const selfCheckCase of index.cases) {
     const session = sessions.get(selfCheckCase.graph);

@@ -56,6 +56,10 @@ describe('loadBundle', () => {
         expect(results.length).toBeGreaterThan(5);
         const failures = results.filter((result) => !result.passed);
         expect(failures).toEqual([]);
+        const graphs = new Set(results.map((result) => result.graph));
+        const drawing = ['unet.onnx', 'vae_decoder.onnx', 'vae_encoder.onnx', 'safety_checker.onnx'];
+        for (const graph of drawing) expect(graphs.has(graph)).toBe(bundle.manifest.variant === 'pretrain');
+        expect(bundle.imageDecoder === null).toBe(bundle.manifest.variant === 'instruct');
         const worst = Math.max(...results.map((result) => result.maxAbsError));
         expect(worst).toBeLessThan(bundle.manifest.dtype === 'float32' ? 1e-4 : 5e-2);
       } finally {

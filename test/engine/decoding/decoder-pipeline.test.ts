@@ -30,6 +30,7 @@ async function loadDecoder(name: string): Promise<LoadedBundle> {
     manifest,
     vision: unused,
     embedTokens: unused,
+    imageDecoder: null,
     decoder,
     release: async () => {
       await Promise.all(decoder.map((part) => part.session.release()));
