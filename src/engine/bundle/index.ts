@@ -2,6 +2,7 @@ export {
   type BundleSessionSettings,
   type DecoderPart,
   type LoadedBundle,
+  type LoadedImageDecoder,
   loadBundle,
   readManifest,
 } from './load-bundle.js';
