@@ -13,7 +13,7 @@ import type { QueueMetrics } from './metrics.js';
 import { ResultPublisher } from './result-publisher.js';
 import { admitScript } from './scripts/admission.js';
 import { cancelScript } from './scripts/status.js';
-import { type PlaceInLine, WaitEstimator } from './wait-estimate.js';
+import { WaitEstimator } from './wait-estimate.js';
 import { WorkerRegistry } from './worker-registry.js';
 
 export const modelKinds: readonly ModelKind[] = ['instruct', 'pretrain'];
@@ -81,11 +81,15 @@ export class JobClient {
     const model = request.request.model;
     const scope = jobScopeKeys(this.keys, request.origin);
     const images = request.request.images;
+    const priority = request.priority ?? 'interactive';
     const keys = [
       this.keys.workers(model),
       scope.userWaiting,
       scope.serverWaiting,
       this.keys.lastRank(request.origin.userId),
+      this.keys.bullKey(model, 'wait'),
+      this.keys.bullKey(model, 'prioritized'),
+      this.keys.runTimes,
       ...imageKeys(this.keys, jobId, images.length),
     ];
     const args = [
@@ -95,12 +99,21 @@ export class JobClient {
       queue.limits.userQueued,
       scope.hasServer ? queue.limits.serverQueued : 0,
       jobTtlMs(queue),
+      classBase[priority],
+      maxRank,
+      model,
       ...images.map((image) => Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength)),
     ];
-    const [verdict, value] = (await admitScript.run(this.#redis, keys, args)) as [string, number];
+    const admitted = (await admitScript.run(this.#redis, keys, args)) as [
+      string,
+      number,
+      number?,
+      number?,
+      string?,
+    ];
+    const [verdict, value, position = 0, workers = 0, perJobMs] = admitted;
     if (verdict !== 'ok') throw refusal(verdict, value, model, queue.limits);
 
-    const priority = request.priority ?? 'interactive';
     const data: JobData = {
       kind: request.kind,
       model,
@@ -113,14 +126,14 @@ export class JobClient {
     };
     await this.queue(model).add(request.kind, data, {
       jobId,
-      priority: classBase[priority] + Math.min(value, maxRank),
+      priority: value,
       attempts: queue.attempts,
       backoff: { type: 'exponential', delay: 1000 },
       removeOnComplete: { age: Math.ceil(queue.resultTtlMs / 1000) },
       removeOnFail: { age: Math.ceil(queue.resultTtlMs / 1000) },
     });
-    const [place] = await this.estimator.places(model, [jobId]);
-    return { jobId, model, ...(place as PlaceInLine) };
+    const perJob = perJobMs === undefined || perJobMs === null ? null : Number(perJobMs);
+    return { jobId, model, position, estimatedWaitMs: this.estimator.estimate(position, perJob, workers) };
   }
 
   /**

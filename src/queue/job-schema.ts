@@ -115,9 +115,26 @@ export function jobDataSchema(limits: PayloadLimits) {
 const imageTag = '[IMG]';
 const systemMessageImage = '[IMG]ImageContent[/IMG]';
 
+/** Schemas are built once per configuration: building them costs more than checking a job. */
+const requestSchemas = new WeakMap<PayloadLimits, ReturnType<typeof jobRequestSchema>>();
+const dataSchemas = new WeakMap<PayloadLimits, ReturnType<typeof jobDataSchema>>();
+
+function cached<T>(
+  cache: WeakMap<PayloadLimits, T>,
+  limits: PayloadLimits,
+  build: (limits: PayloadLimits) => T,
+): T {
+  let schema = cache.get(limits);
+  if (schema === undefined) {
+    schema = build(limits);
+    cache.set(limits, schema);
+  }
+  return schema;
+}
+
 /** Checks a request against the schema and the caps; throws JOB_INVALID naming every problem. */
 export function validateJobRequest(value: unknown, limits: PayloadLimits): JobRequest {
-  const parsed = jobRequestSchema(limits).safeParse(value);
+  const parsed = cached(requestSchemas, limits, jobRequestSchema).safeParse(value);
   if (!parsed.success) throw invalid(parsed.error.issues);
   const { request } = parsed.data;
   // The reference's image and video system messages name `[IMG]ImageContent[/IMG]` literally; no image goes there.
@@ -133,7 +150,7 @@ export function validateJobRequest(value: unknown, limits: PayloadLimits): JobRe
 
 /** Reads a job's data back; a worker fails a malformed job without retrying it. */
 export function validateJobData(value: unknown, limits: PayloadLimits): JobData {
-  const parsed = jobDataSchema(limits).safeParse(value);
+  const parsed = cached(dataSchemas, limits, jobDataSchema).safeParse(value);
   if (!parsed.success) throw invalid(parsed.error.issues);
   return parsed.data as JobData;
 }

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import { type EmuBotError, toEmuBotError } from '../core/index.js';
+import type { ModelKind } from '../engine/index.js';
 import { imageKeys, jobScopeKeys } from './job-keys.js';
 import type { FailedOutcome, JobData, JobOutcome } from './job-types.js';
 import type { QueueKeys } from './keys.js';
@@ -23,8 +24,15 @@ export class ResultPublisher {
     this.#ttlMs = queue.resultTtlMs;
   }
 
-  /** Resolves to true when this call published, false when the job had been answered already. */
-  async publish(outcome: JobOutcome, data: Pick<JobData, 'origin' | 'images'>): Promise<boolean> {
+  /**
+   * Resolves to true when this call published, false when the job had been answered already.
+   * `runTime` is the job's share of its batch's run time, for estimated waits.
+   */
+  async publish(
+    outcome: JobOutcome,
+    data: Pick<JobData, 'origin' | 'images'>,
+    runTime?: { readonly model: ModelKind; readonly perJobMs: number },
+  ): Promise<boolean> {
     const scope = jobScopeKeys(this.#keys, data.origin);
     const keys = [
       this.#keys.published(outcome.jobId),
@@ -33,10 +41,18 @@ export class ResultPublisher {
       scope.userRunning,
       scope.serverWaiting,
       scope.serverRunning,
+      this.#keys.runTimes,
       ...imageKeys(this.#keys, outcome.jobId, data.images.length),
     ];
     const oldest = `${Date.now() - this.#ttlMs}-0`;
-    const args = [outcome.jobId, this.#ttlMs, oldest, ...encodeOutcome(outcome)];
+    const args = [
+      outcome.jobId,
+      this.#ttlMs,
+      oldest,
+      runTime?.model ?? '',
+      runTime?.perJobMs ?? '',
+      ...encodeOutcome(outcome),
+    ];
     return (await publishScript.run(this.#redis, keys, args)) === 1;
   }
 

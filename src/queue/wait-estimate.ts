@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { ModelKind } from '../engine/index.js';
 import type { QueueKeys } from './keys.js';
-import { positionsScript, recordRunTimeScript } from './scripts/status.js';
+import { positionsScript } from './scripts/status.js';
 import type { WorkerRegistry } from './worker-registry.js';
 
 export interface PlaceInLine {
@@ -13,8 +13,8 @@ export interface PlaceInLine {
 
 /**
  * Places in line and estimated waits. The estimate is `position x (recent time per job) / live
- * workers`, where the time per job is a moving average of each batch's run time divided by
- * its size: a rough figure, shown to people as an estimate.
+ * workers`, where the time per job is a moving average of each job's share of its batch's run
+ * time (kept by the publish script): a rough figure, shown to people as an estimate.
  */
 export class WaitEstimator {
   readonly #redis: Redis;
@@ -50,10 +50,5 @@ export class WaitEstimator {
   async perJobMs(model: ModelKind): Promise<number | null> {
     const value = await this.#redis.hget(this.#keys.runTimes, model);
     return value === null ? null : Number(value);
-  }
-
-  /** Records one batch: its run time shared among the jobs it answered. */
-  async recordBatch(model: ModelKind, runMs: number, jobs: number): Promise<void> {
-    await recordRunTimeScript.run(this.#redis, [this.#keys.runTimes], [model, runMs / Math.max(1, jobs)]);
   }
 }

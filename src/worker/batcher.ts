@@ -2,7 +2,6 @@ import type {
   Engine,
   ImageRequest,
   ImageResult,
-  ModelKind,
   RunOptions,
   TextRequest,
   TextResult,
@@ -12,9 +11,11 @@ export type EngineTask =
   | { readonly kind: 'text'; readonly request: TextRequest }
   | { readonly kind: 'image'; readonly request: ImageRequest };
 
-export type EngineOutput =
+/** An answer, its run time, and its share of the engine's time (run time over batch size). */
+export type EngineOutput = (
   | { readonly kind: 'text'; readonly result: TextResult }
-  | { readonly kind: 'image'; readonly result: ImageResult };
+  | { readonly kind: 'image'; readonly result: ImageResult }
+) & { readonly runMs: number; readonly perJobMs: number };
 
 export interface BatchSettings {
   readonly batchSize: number;
@@ -41,19 +42,13 @@ interface Pending {
 export class Batcher {
   readonly #engine: Engine;
   readonly #settings: BatchSettings;
-  readonly #onBatch: (model: ModelKind, size: number, runMs: number) => void;
   #pending: Pending[] = [];
   #running = false;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(
-    engine: Engine,
-    settings: BatchSettings,
-    onBatch: (model: ModelKind, size: number, runMs: number) => void,
-  ) {
+  constructor(engine: Engine, settings: BatchSettings) {
     this.#engine = engine;
     this.#settings = settings;
-    this.#onBatch = onBatch;
   }
 
   run(task: EngineTask, options: RunOptions): Promise<EngineOutput> {
@@ -108,22 +103,21 @@ export class Batcher {
     this.#running = true;
     const batch = this.#pending.filter((pending) => pending.key === key).slice(0, this.#settings.batchSize);
     this.#pending = this.#pending.filter((pending) => !batch.includes(pending));
-    const started = Date.now();
-    await Promise.allSettled(batch.map((pending) => this.#execute(pending)));
-    const first = batch[0] as Pending;
-    this.#onBatch(first.task.request.model, batch.length, Date.now() - started);
+    await Promise.allSettled(batch.map((pending) => this.#execute(pending, batch.length)));
     this.#running = false;
     this.#schedule();
   }
 
-  async #execute(pending: Pending): Promise<void> {
+  async #execute(pending: Pending, size: number): Promise<void> {
     try {
       const { task, options } = pending;
-      pending.resolve(
+      const started = Date.now();
+      const output =
         task.kind === 'text'
-          ? { kind: 'text', result: await this.#engine.generateText(task.request, options) }
-          : { kind: 'image', result: await this.#engine.generateImage(task.request, options) },
-      );
+          ? ({ kind: 'text', result: await this.#engine.generateText(task.request, options) } as const)
+          : ({ kind: 'image', result: await this.#engine.generateImage(task.request, options) } as const);
+      const runMs = Date.now() - started;
+      pending.resolve({ ...output, runMs, perJobMs: runMs / size });
     } catch (error) {
       pending.reject(error);
     }

@@ -13,7 +13,6 @@ import {
   type QueueMetrics,
   ResultPublisher,
   readOrigin,
-  WaitEstimator,
   WorkerRegistry,
 } from '../queue/index.js';
 import { Batcher } from './batcher.js';
@@ -90,12 +89,10 @@ export class GpuWorker {
     this.#subscriber.on('message', (_channel: string, jobId: string) => {
       this.#inflight.get(jobId)?.abort(new EmuBotError('ABORTED', `job ${jobId} was cancelled`));
     });
-    const estimator = new WaitEstimator(this.#redis, this.#keys, this.#registry);
-    const batcher = new Batcher(
-      engine,
-      { batchSize: config.worker.batchSize, windowMs: config.worker.batchWindowMs },
-      (model, size, runMs) => void estimator.recordBatch(model, runMs, size).catch(() => {}),
-    );
+    const batcher = new Batcher(engine, {
+      batchSize: config.worker.batchSize,
+      windowMs: config.worker.batchWindowMs,
+    });
     const publisher = new ResultPublisher(this.#redis, this.#keys, config.queue);
     const processor = createProcessor({
       redis: this.#redis,

@@ -28,6 +28,7 @@ export const handBack = new Error('the worker is shutting down; the job goes bac
 /** How long a job waits before trying again when its user or server is at its running limit. */
 const deferMs = 500;
 const progressIntervalMs = 250;
+const firstProgressMs = 100;
 
 export interface ProcessorContext {
   readonly redis: Redis;
@@ -69,7 +70,7 @@ export function createProcessor(context: ProcessorContext) {
         controller.abort(new EmuBotError('JOB_TIMEOUT', `job ${jobId} ran longer than queue.runTimeoutMs`)),
       context.config.queue.runTimeoutMs,
     );
-    const reporter = new ProgressReporter(job, progressIntervalMs);
+    const reporter = new ProgressReporter(job, progressIntervalMs, firstProgressMs);
     try {
       if (verdict === 'cancelled') throw new EmuBotError('ABORTED', `job ${jobId} was cancelled`);
       checkWaited(job, data, context.config);
@@ -80,14 +81,14 @@ export function createProcessor(context: ProcessorContext) {
       const task = { kind: data.kind, request: await request(context, jobId, data) } as Parameters<
         Batcher['run']
       >[0];
-      const started = Date.now();
       const output = await context.batcher.run(task, {
         signal: controller.signal,
         onText: reporter.onText,
         onProgress: reporter.onProgress,
       });
-      record(context, data, output, Date.now() - started);
-      const published = await context.publisher.publish(completedOutcome(jobId, data, output), data);
+      record(context, data, output);
+      const runTime = { model: data.model, perJobMs: output.perJobMs };
+      const published = await context.publisher.publish(completedOutcome(jobId, data, output), data, runTime);
       return { published };
     } catch (error) {
       const reason = controller.signal.aborted ? controller.signal.reason : error;
@@ -152,10 +153,10 @@ async function request(context: ProcessorContext, jobId: string, data: JobData) 
   return { model: data.model, prompt: data.prompt, images, settings: data.settings };
 }
 
-function record(context: ProcessorContext, data: JobData, output: EngineOutput, runMs: number): void {
+function record(context: ProcessorContext, data: JobData, output: EngineOutput): void {
   const metrics = context.metrics;
   if (metrics === undefined) return;
-  metrics.runSeconds.observe({ model: data.model, kind: data.kind }, runMs / 1000);
+  metrics.runSeconds.observe({ model: data.model, kind: data.kind }, output.runMs / 1000);
   if (output.kind === 'text') metrics.tokens.inc({ model: data.model }, output.result.tokenIds.length);
   else metrics.images.inc({ model: data.model });
 }

@@ -4,8 +4,8 @@ import type { JobProgress } from '../queue/index.js';
 
 /**
  * Publishes a running job's progress (tokens and text so far, denoising steps) as BullMQ
- * progress events: the first at once, then at most one per `intervalMs`, so a fast engine does
- * not flood Redis.
+ * progress events: the first after `firstMs` (a job done sooner needs none), then at most one
+ * per `intervalMs`, so a fast engine does not flood Redis.
  */
 export class ProgressReporter {
   readonly #job: Job;
@@ -17,9 +17,10 @@ export class ProgressReporter {
   #sentAt = 0;
   #stopped = false;
 
-  constructor(job: Job, intervalMs: number) {
+  constructor(job: Job, intervalMs: number, firstMs: number) {
     this.#job = job;
     this.#intervalMs = intervalMs;
+    this.#sentAt = Date.now() - intervalMs + firstMs;
   }
 
   readonly onText = (delta: string): void => {

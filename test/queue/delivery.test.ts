@@ -94,6 +94,35 @@ describe('exactly-once replies', () => {
   });
 });
 
+describe('a job run again after it was answered', () => {
+  it('completes without running the engine, and is answered once', async () => {
+    const { config, startBot } = await setUp();
+    const sink = new RecordingSink();
+    const bot = await startBot(sink);
+    await bot.client.registry.announce('placeholder', ['instruct'], 60_000);
+    const job = await bot.enqueue(textRequest('ada', 'answered before the crash'));
+    // As if a worker had published the answer and died before BullMQ marked the job completed.
+    const publisher = new ResultPublisher(bot.client.redis, bot.client.keys, config.queue);
+    const origin = {
+      platform: 'test',
+      userId: 'ada',
+      serverId: 'server-1',
+      reference: 'answered before the crash',
+    };
+    await publisher.publish({ ...outcome(job.jobId), origin }, { origin, images: [] });
+    const engine = createTestEngine({ models: ['instruct'] });
+    closing.push(await GpuWorker.start({ config, engine, logger }));
+    await eventually(
+      async () => (await bot.client.queue('instruct').getJob(job.jobId))?.finishedOn !== undefined,
+    );
+    expect(await (await bot.client.queue('instruct').getJob(job.jobId))?.getState()).toBe('completed');
+    expect(engine.stats.calls).toBe(0);
+    await eventually(() => sink.outcome(job.jobId));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(sink.outcomes).toHaveLength(1);
+  });
+});
+
 describe('a bot restarted while its job runs', () => {
   it('still receives the result', async () => {
     const { config, startBot } = await setUp();

@@ -67,7 +67,7 @@ describe('operations endpoints', () => {
   it('reports overload when the estimated wait passes queue.overloadWaitMs', async () => {
     const { bot, operations } = await setUp({ EMU_BOT_QUEUE__OVERLOAD_WAIT_MS: '1000' });
     await bot.client.registry.announce('placeholder', ['instruct'], 60_000);
-    await bot.client.estimator.recordBatch('instruct', 600, 1);
+    await bot.client.redis.hset(bot.client.keys.runTimes, 'instruct', 600);
     await bot.enqueue(textRequest('ada', 'one'));
     await bot.enqueue(textRequest('bob', 'two'));
     const response = await fetch(`${operations.url}/readyz`);

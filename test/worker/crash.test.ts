@@ -15,7 +15,7 @@ afterAll(async () => {
   await server.stop();
 });
 
-const runMs = 300;
+const runMs = 400;
 
 async function setUp(overrides: Record<string, string> = {}) {
   const env = queueTestEnv(server, {
@@ -57,12 +57,13 @@ describe('worker processes', () => {
         const job = await bot.enqueue(textRequest(`user${round}`, `round ${round}`));
         jobIds.push(job.jobId);
         const pid = await eventually(() => holder(bot, job.jobId));
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * runMs));
+        // Within the first half of the run, so the kill lands mid-job even on a loaded machine.
+        await new Promise((resolve) => setTimeout(resolve, (Math.random() * runMs) / 2));
         workers.get(pid)?.child.kill('SIGKILL');
         workers.delete(pid);
         killed.push(pid);
         add();
-        await eventually(() => sink.outcome(job.jobId), 15_000);
+        await eventually(() => sink.outcome(job.jobId), 20_000);
       }
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       expect(sink.outcomes).toHaveLength(20);

@@ -3,15 +3,19 @@ import { LuaScript } from '../lua-script.js';
 /**
  * Admits a job: refuses it when no live worker holds its model or the user or server is at its
  * queued limit, otherwise records it as waiting, reserves its fairness rank and stores its
- * images with a TTL, all in one step.
+ * images with a TTL, all in one step. Also reads what the person is told at once: the place
+ * the job will take in BullMQ's line (jobs handed back, then every job of a lower or equal
+ * priority), the live workers and the recent time per job.
  *
  * KEYS: workers of the model, user waiting, server waiting (unused when ARGV[5] is 0), user
- * rank, then one key per image. ARGV: job id, now, entry expiry, user limit, server limit (0
- * for none), TTL in ms, then one value per image.
+ * rank, BullMQ wait, BullMQ prioritized, run times, then one key per image. ARGV: job id, now,
+ * entry expiry, user limit, server limit (0 for none), TTL in ms, priority base of the class,
+ * highest rank, run-times field, then one value per image.
  *
  * The rank is `max(jobs the user has waiting + 1, the rank of the user's latest waiting job)`:
  * the k-th waiting job of every user shares rank k, so ranks interleave users round by round,
- * while one user's own jobs never overtake each other. Returns {'ok', rank} or {reason, count}.
+ * while one user's own jobs never overtake each other. The BullMQ priority is base + rank.
+ * Returns {'ok', priority, position, workers, time per job or false} or {reason, count}.
  */
 export const admitScript = new LuaScript(
   'admit',
@@ -24,7 +28,8 @@ local userLimit = tonumber(ARGV[4])
 local serverLimit = tonumber(ARGV[5])
 local ttl = ARGV[6]
 rcall('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if rcall('ZCARD', KEYS[1]) == 0 then return {'no-worker', 0} end
+local workers = rcall('ZCARD', KEYS[1])
+if workers == 0 then return {'no-worker', 0} end
 rcall('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 local userCount = rcall('ZCARD', KEYS[2])
 if userCount >= userLimit then return {'user-limit', userCount} end
@@ -43,8 +48,11 @@ end
 rcall('SET', KEYS[4], rank, 'PX', ttl)
 rcall('ZADD', KEYS[2], expiresAt, jobId)
 rcall('PEXPIRE', KEYS[2], ttl)
-for i = 5, #KEYS do rcall('SET', KEYS[i], ARGV[i + 2], 'PX', ttl) end
-return {'ok', rank}
+for i = 8, #KEYS do rcall('SET', KEYS[i], ARGV[i + 2], 'PX', ttl) end
+local priority = tonumber(ARGV[7]) + math.min(rank, tonumber(ARGV[8]))
+local ahead = rcall('ZCOUNT', KEYS[6], '-inf', '(' .. ((priority + 1) * 0x100000000))
+local position = rcall('LLEN', KEYS[5]) + ahead + 1
+return {'ok', priority, position, workers, rcall('HGET', KEYS[7], ARGV[9])}
 `,
 );
 

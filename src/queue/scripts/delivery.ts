@@ -4,20 +4,29 @@ import { LuaScript } from '../lua-script.js';
  * Publishes a job's one outcome: sets the job's `published` record and appends the outcome to
  * the results stream in the same step, so a job that runs twice (a worker crashed after
  * answering) adds one entry only. Also forgets the job's waiting and running entries and its
- * images, and trims stream entries older than the result TTL.
+ * images, trims stream entries older than the result TTL, and folds the job's share of its
+ * batch's run time into the model's moving average (weight 0.2 for the newest), used for
+ * estimated waits.
  *
  * KEYS: published, results stream, user waiting, user running, server waiting, server running,
- * then the job's image keys. ARGV: job id, TTL in ms, oldest stream id to keep, then the
- * entry's field/value pairs. Returns 1 when published, 0 when it already was.
+ * run times, then the job's image keys. ARGV: job id, TTL in ms, oldest stream id to keep,
+ * run-times field, run time in ms ('' when the job did not run), then the entry's field/value
+ * pairs. Returns 1 when published, 0 when it already was.
  */
 export const publishScript = new LuaScript(
   'publish',
   `
 local rcall = redis.call
 if not rcall('SET', KEYS[1], '1', 'NX', 'PX', ARGV[2]) then return 0 end
-rcall('XADD', KEYS[2], 'MINID', '~', ARGV[3], '*', unpack(ARGV, 4))
+rcall('XADD', KEYS[2], 'MINID', '~', ARGV[3], '*', unpack(ARGV, 6))
 for i = 3, 6 do rcall('ZREM', KEYS[i], ARGV[1]) end
-for i = 7, #KEYS do rcall('DEL', KEYS[i]) end
+for i = 8, #KEYS do rcall('DEL', KEYS[i]) end
+if ARGV[5] ~= '' then
+  local sample = tonumber(ARGV[5])
+  local previous = tonumber(rcall('HGET', KEYS[7], ARGV[4]))
+  if previous then sample = previous * 0.8 + sample * 0.2 end
+  rcall('HSET', KEYS[7], ARGV[4], sample)
+end
 return 1
 `,
 );

@@ -40,20 +40,3 @@ redis.call('PUBLISH', ARGV[3], ARGV[1])
 return 1
 `,
 );
-
-/**
- * Folds a run time into the moving average used for estimated waits (weight 0.2 for the newest).
- *
- * KEYS: run times. ARGV: field (model:kind), milliseconds.
- */
-export const recordRunTimeScript = new LuaScript(
-  'record-run-time',
-  `
-local sample = tonumber(ARGV[2])
-local previous = tonumber(redis.call('HGET', KEYS[1], ARGV[1]))
-local average = sample
-if previous then average = previous * 0.8 + sample * 0.2 end
-redis.call('HSET', KEYS[1], ARGV[1], average)
-return tostring(average)
-`,
-);
