@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { EmuBotError } from '../core/index.js';
 import { type BundleSessionSettings, type LoadedBundle, loadBundle } from './bundle/index.js';
 import { type GenerationResult, TextStreamer } from './generation/index.js';
+import { drawImage } from './image/draw.js';
 import type {
   Engine,
   ImageRequest,
@@ -91,15 +92,9 @@ export class OnnxEngine implements Engine {
     };
   }
 
-  async generateImage(request: ImageRequest, _options: RunOptions = {}): Promise<ImageResult> {
+  async generateImage(request: ImageRequest, options: RunOptions = {}): Promise<ImageResult> {
     const model = this.#model(request.model);
-    throw new EmuBotError(
-      'BUNDLE_INVALID',
-      `${model.bundle.directory} has no image decoder graphs, so it cannot draw`,
-      {
-        userMessage: 'Drawing is not available with the model installed here.',
-      },
-    );
+    return drawImage(model.bundle, model.tokenizer, request, options);
   }
 
   async close(): Promise<void> {

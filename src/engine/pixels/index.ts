@@ -1,4 +1,5 @@
 export { blurPng } from './blur-png.js';
+export { encodePng } from './encode-png.js';
 export { referenceFrameCount, referenceFrameIndices, roundHalfToEven } from './frame-indices.js';
 export type { ImageLimits, MediaLimits } from './media-limits.js';
 export { toPixelValues } from './pixel-values.js';

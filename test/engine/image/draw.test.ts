@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageRoot } from '../../../src/core/index.js';
+import { type LoadedBundle, loadBundle } from '../../../src/engine/bundle/index.js';
+import { floats, floatTensor } from '../../../src/engine/image/denoise.js';
+import { toRgbImage } from '../../../src/engine/image/postprocess.js';
+import { isFlagged } from '../../../src/engine/image/safety.js';
+import { OnnxEngine } from '../../../src/engine/onnx-engine.js';
+import type { ImageRequest } from '../../../src/engine/requests.js';
+import { cpuSettings, fixtureBundles } from '../helpers.js';
+
+interface ImageCase {
+  readonly name: string;
+  readonly latents_after_step: Record<string, unknown>;
+  readonly image_uint8_base64: string;
+  readonly has_nsfw_concept: boolean;
+}
+
+const golden = JSON.parse(
+  readFileSync(join(packageRoot, 'test', 'fixtures', 'goldens', 'tiny-pretrain-image.json'), 'utf8'),
+) as { cases: ImageCase[] };
+
+let bundle: LoadedBundle;
+let engine: OnnxEngine;
+beforeAll(async () => {
+  bundle = await loadBundle(join(fixtureBundles, 'tiny-pretrain'), cpuSettings);
+  engine = await OnnxEngine.load({
+    bundles: {
+      pretrain: join(fixtureBundles, 'tiny-pretrain'),
+      instruct: join(fixtureBundles, 'tiny-instruct'),
+    },
+    sessions: cpuSettings,
+    maxBatchRows: 8,
+  });
+});
+afterAll(async () => {
+  await bundle.release();
+  await engine.close();
+});
+
+describe('decoding and checking the final latents', () => {
+  it.each(golden.cases.map((imageCase) => [imageCase.name, imageCase] as const))(
+    'gives the reference image (within 1 of 255) and safety verdict: %s',
+    async (_name, imageCase) => {
+      const decoder = bundle.imageDecoder;
+      if (decoder === null) throw new Error('the fixture bundle has no image decoder');
+      const last = Math.max(...Object.keys(imageCase.latents_after_step).map(Number));
+      const latents = Float32Array.from(
+        (imageCase.latents_after_step[String(last)] as unknown[]).flat(4) as number[],
+      );
+      const outputs = await decoder.vaeDecoder.run({ latents: floatTensor(latents, [1, 4, 8, 8], false) });
+      const image = toRgbImage(floats(outputs['image'], 'vae_decoder.onnx'), 64, 64);
+      const expected = Buffer.from(imageCase.image_uint8_base64, 'base64');
+      let largest = 0;
+      expected.forEach((byte, index) => {
+        largest = Math.max(largest, Math.abs(byte - (image.data[index] as number)));
+      });
+      expect(largest).toBeLessThanOrEqual(1);
+      expect(await isFlagged(decoder, image)).toBe(imageCase.has_nsfw_concept);
+    },
+  );
+});
+
+describe('OnnxEngine.generateImage', () => {
+  const request: ImageRequest = {
+    model: 'pretrain',
+    prompt: 'An image of a dog wearing a pair of glasses.',
+    images: [],
+    settings: { seed: 7, steps: 10, guidanceScale: 7.5, width: 64, height: 64 },
+  };
+
+  it('draws a PNG of the asked size, the same for the same seed, reporting every step', async () => {
+    const steps: number[] = [];
+    const first = await engine.generateImage(request, {
+      onProgress: (progress) => steps.push(progress.step),
+    });
+    const again = await engine.generateImage(request);
+    const other = await engine.generateImage({ ...request, settings: { ...request.settings, seed: 8 } });
+    const { width, height, format } = await sharp(first.png).metadata();
+    expect([format, width, height]).toEqual(['png', 64, 64]);
+    expect(Buffer.from(again.png).equals(Buffer.from(first.png))).toBe(true);
+    expect(Buffer.from(other.png).equals(Buffer.from(first.png))).toBe(false);
+    // 32 regression steps, then PNDM's 11 UNet calls for 10 steps.
+    expect(steps).toEqual(Array.from({ length: 43 }, (_, index) => index + 1));
+    expect(typeof first.flagged).toBe('boolean');
+  });
+
+  it('stops between steps when aborted', async () => {
+    const controller = new AbortController();
+    const running = engine.generateImage(request, {
+      signal: controller.signal,
+      onProgress: ({ step }) => {
+        if (step === 35) controller.abort();
+      },
+    });
+    await expect(running).rejects.toMatchObject({ code: 'ABORTED' });
+  });
+
+  it('says plainly when the bundle cannot draw', async () => {
+    await expect(
+      engine.generateImage({ ...request, model: 'instruct' } as unknown as ImageRequest),
+    ).rejects.toMatchObject({
+      code: 'BUNDLE_INVALID',
+    });
+  });
+});
