@@ -6,6 +6,7 @@ import type { EngineFactory } from '../worker/index.js';
 import { type AdapterFactory, registerBotCommand } from './commands/bot.js';
 import { registerConfigCommand } from './commands/config.js';
 import { registerDoctorCommand } from './commands/doctor.js';
+import { registerImagineCommand } from './commands/imagine.js';
 import { registerRegisterCommandsCommand } from './commands/register-commands.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerStartCommand } from './commands/start.js';
@@ -64,6 +65,7 @@ export async function runCli(
   registerConfigCommand(program, run);
   registerDoctorCommand(program, run);
   registerRunCommand(program, run);
+  registerImagineCommand(program, run);
   registerTokenizeCommand(program, run);
   const adapters = options.adapters ?? (() => []);
   registerBotCommand(program, run, adapters);

@@ -30,7 +30,16 @@ describe('emu-bot', () => {
     const commands = [...(stdout.split('Commands:')[1]?.matchAll(/^ {2}(\w[\w-]*)/gm) ?? [])].map(
       (match) => match[1],
     );
-    expect(commands).toEqual(['config', 'doctor', 'run', 'tokenize', 'bot', 'register-commands', 'help']);
+    expect(commands).toEqual([
+      'config',
+      'doctor',
+      'run',
+      'imagine',
+      'tokenize',
+      'bot',
+      'register-commands',
+      'help',
+    ]);
   });
 
   it('answers an unknown command with exit 2 and one line', async () => {

@@ -1,12 +1,11 @@
-import { readFile } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { buildPrompt, type Conversation, defaultIntent } from '../../chat/index.js';
-import { EmuBotError, toEmuBotError } from '../../core/index.js';
+import { buildPrompt, defaultIntent } from '../../chat/index.js';
+import { EmuBotError } from '../../core/index.js';
 import { OnnxEngine, readManifest } from '../../engine/index.js';
-import { createPixelsDecoder, type MediaOutcome } from '../../media/index.js';
 import type { CommandContext, CommandRunner } from '../context.js';
 import { engineSessionSettings } from '../engine-settings.js';
+import { collect, localRequest, positiveInteger } from '../local-request.js';
 
 interface RunOptions {
   readonly bundle?: string;
@@ -35,51 +34,25 @@ export function registerRunCommand(program: Command, run: CommandRunner): void {
     );
 }
 
-function positiveInteger(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1)
-    throw new EmuBotError('USAGE', `expected a positive whole number, got "${value}"`);
-  return parsed;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
 async function answer(context: CommandContext, question: string, options: RunOptions): Promise<number> {
   const { io, loaded, lifecycle, signal } = context;
   const { config } = loaded;
   const directory =
     options.bundle === undefined ? config.models.instruct.bundle : resolve(io.cwd, options.bundle);
-  const files = [...options.image, ...(options.video === undefined ? [] : [options.video])].map((file) =>
-    resolve(io.cwd, file),
-  );
-  if (question.trim() === '' && files.length === 0) {
+  if (question.trim() === '' && options.image.length === 0 && options.video === undefined) {
     throw new EmuBotError(
       'USAGE',
       'give a question, or --image/--video files to describe (see emu-bot run --help)',
     );
   }
   const manifest = await readManifest(directory);
-  const conversation: Conversation = {
-    platform: 'console',
-    channel: { id: 'console', nsfw: false },
-    messages: [
-      {
-        id: 'question',
-        author: { id: 'you', name: 'you', role: 'person' },
-        text: question,
-        attachments: files.map((file, index) => ({
-          id: `attachment-${index}`,
-          name: basename(file),
-          url: `file://${file}`,
-          declaredKind: file === files.at(-1) && options.video !== undefined ? 'video' : 'image',
-        })),
-        sentAt: Date.now(),
-      },
-    ],
-  };
-  const outcomes = await decodeFiles(files, config.media, signal);
+  const localFiles = [
+    ...options.image.map((path) => ({ path: resolve(io.cwd, path), kind: 'image' as const })),
+    ...(options.video === undefined
+      ? []
+      : [{ path: resolve(io.cwd, options.video), kind: 'video' as const }]),
+  ];
+  const { conversation, outcomes } = await localRequest(question, localFiles, config.media, signal);
   const engine = lifecycle.add(
     'engine',
     await OnnxEngine.load({
@@ -116,29 +89,4 @@ async function answer(context: CommandContext, question: string, options: RunOpt
     io.stdout.write(streaming ? '\n' : `${text}\n`);
   }
   return 0;
-}
-
-async function decodeFiles(
-  files: readonly string[],
-  limits: CommandContext['loaded']['config']['media'],
-  signal: AbortSignal,
-): Promise<Map<string, MediaOutcome>> {
-  const decoder = createPixelsDecoder(limits);
-  const outcomes = new Map<string, MediaOutcome>();
-  for (const [index, file] of files.entries()) {
-    try {
-      const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
-        throw new EmuBotError('MEDIA_UNDECODABLE', `${file}: ${error.code ?? error.message}`, {
-          cause: error,
-        });
-      });
-      outcomes.set(`attachment-${index}`, {
-        ok: true,
-        media: await decoder.decode(new Uint8Array(bytes), signal),
-      });
-    } catch (error) {
-      outcomes.set(`attachment-${index}`, { ok: false, error: toEmuBotError(error) });
-    }
-  }
-  return outcomes;
 }
