@@ -25,7 +25,7 @@ export async function encodeImages(
   if (images.length === 0) return undefined;
   const size = bundle.manifest.image_preprocessing.size;
   const pixelValues = new Float32Array(images.length * 3 * size * size);
-  images.forEach((image, index) => pixelValues.set(image, index * image.length));
+  for (const [index, image] of images.entries()) pixelValues.set(image, index * image.length);
   const dims = [images.length, 3, size, size];
   const input =
     bundle.manifest.dtype === 'float16'

@@ -46,7 +46,7 @@ describe('DdimScheduler', () => {
     let sample: Float32Array = at(alphas[first] as number);
     for (const timestep of scheduler.timesteps) sample = scheduler.step(noise, timestep, sample);
     const expected = at(alphas[0] as number);
-    sample.forEach((value, index) => expect(value).toBeCloseTo(expected[index] as number, 4));
+    for (const [index, value] of sample.entries()) expect(value).toBeCloseTo(expected[index] as number, 4);
   });
 });
 
