@@ -177,17 +177,20 @@ def model_step(model: EmuModel, batcher: Batcher, pool: Pool, kind: str, indices
     embeds = model.embed(ids)
     slots = ids == batcher.image_id
     embeds = embeds.masked_scatter(slots.unsqueeze(-1), image_embeds.reshape(-1, image_embeds.shape[-1]))
-    logits, regressed = model(embeds, mask, positions)
+    # The decoder as model.forward runs it, with the heads applied only where a loss is taken
+    # (the same numbers; the other positions' logits would be thrown away).
+    hidden, _ = model.lm.run_layers(embeds, mask, positions, model.lm.empty_past(ids.shape[0]), 0)
     if kind == "regress":
         # Predictions at [IMG] and the first 31 <image> slots; targets: the 32 visual embeddings.
         starts = (ids == batcher.img_start).nonzero()
-        rows_index = starts[:, 0:1]
         cols = starts[:, 1:2] + torch.arange(32)[None, :]
-        predicted = regressed[rows_index, cols]  # [B, 32, H]
+        predicted = model.lm.stu_regress_head(model.lm.model.norm(hidden[starts[:, 0:1], cols]))  # [B, 32, H]
         target = image_embeds.detach()
         loss = F.mse_loss(predicted, target) / target.pow(2).mean().clamp(min=1e-6)
         return loss, {"regress": loss.item()}
-    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100)
+    selected = targets != -100
+    logits = model.lm.lm_head(model.lm.model.norm(hidden[selected]))
+    loss = F.cross_entropy(logits, targets[selected])
     return loss, {kind: loss.item()}
 
 
@@ -206,10 +209,14 @@ def train(args: argparse.Namespace) -> Path:
     config = shapes_config("instruct")
     model = EmuModel(config)
     init_random_weights(model, args.seed)
+    if args.resume is not None:
+        # Continue a run (same frozen patch embedding: it is the seed's init in both).
+        model.load_state_dict(torch.load(args.resume, map_location="cpu")["state_dict"])
+        print(f"resumed from {args.resume}", flush=True)
     params = sum(p.numel() for p in model.parameters())
     print(f"model: {params / 1e6:.2f}M parameters; building a pool of {args.pool} scenes", flush=True)
     model.visual.patch_embed.requires_grad_(False)
-    pool = build_pool(args.pool, args.seed, model)
+    pool = build_pool(args.pool, args.seed if args.pool_seed is None else args.pool_seed, model)
     print(f"pool ready in {time.monotonic() - started:.0f}s", flush=True)
     trained = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     decay = [p for n, p in trained if p.dim() >= 2 and "embed" not in n]
@@ -268,6 +275,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--pool", type=int, default=4000, help="training scenes (seeded)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--resume", type=Path, default=None, help="continue from this checkpoint")
+    parser.add_argument("--pool-seed", type=int, default=None, help="scene pool seed (default: --seed)")
     parser.add_argument("--log-every", type=int, default=100)
     parser.add_argument("--out", default=str(TOOLS_DIR / "train" / "out"))
     parser.add_argument("--smoke", action="store_true", help="40 steps on 200 scenes")

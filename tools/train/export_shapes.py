@@ -1,0 +1,81 @@
+#!/usr/bin/python3
+"""Export the trained shapes Emu (tools/train/train_shapes.py) into the default bundles.
+
+    /usr/bin/python3 tools/train/export_shapes.py [--checkpoint tools/train/out/shapes-emu.pt] [--out bundles]
+
+One checkpoint, exported twice through the exporter's own API (tools/emu_export), as the real
+model's layout allows: `tiny-instruct` (vocabulary 1024 + 6 added tokens) and `tiny-pretrain` (the
+first 1024 + 4 rows of the embedding and lm_head; no [USER]/[ASSISTANT]). The tokenizer folder
+is tools/shapes/data (its tokenizer.json; build_tokenizer_json appends Emu's tokens after it).
+
+The exporter assumes LLaMA's 32000-piece vocabulary in two places, which this script adjusts at
+run time without changing the exporter (see the report of issue 12 for the wanted change):
+- manifest token ids come from `added_token_ids(variant)` with its default first id 32000: here
+  they start at the shapes tokenizer's size;
+- the self-check's left-padded prefill row uses id 32000 for [PAD]: here the shapes [PAD] id.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+from pathlib import Path
+
+import torch
+
+TOOLS_DIR = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(TOOLS_DIR))
+
+import emu_export.manifest as manifest_module  # noqa: E402
+import emu_export.selfcheck as selfcheck_module  # noqa: E402
+from emu_export.bundle import ExportOptions, export_bundle  # noqa: E402
+from emu_reference.checkpoint import StateDictSource  # noqa: E402
+from emu_reference.config import EmuConfig  # noqa: E402
+from emu_reference.tokenizer import added_token_ids  # noqa: E402
+
+REPO = TOOLS_DIR.parent
+TOKENIZER_DIR = TOOLS_DIR / "shapes" / "data"
+BASE_VOCAB = 1024
+LLAMA_PAD_ID = 32000
+
+
+def _patch_exporter() -> None:
+    manifest_module.added_token_ids = functools.partial(added_token_ids, first_id=BASE_VOCAB)
+    original = selfcheck_module._token_batches
+
+    def token_batches(config):  # type: ignore[no-untyped-def]
+        prefill, mask, step = original(config)
+        prefill[prefill == LLAMA_PAD_ID] = BASE_VOCAB  # the shapes [PAD]
+        return prefill, mask, step
+
+    selfcheck_module._token_batches = token_batches
+
+
+def export(checkpoint: Path, out_dir: Path) -> None:
+    _patch_exporter()
+    data = torch.load(checkpoint, map_location="cpu")
+    base = EmuConfig.from_dict(data["config"])
+    state = data["state_dict"]
+    info = {"synthetic": False, "trained": "shapes (issue 12)", "checkpoint": checkpoint.name, "seed": data["seed"],
+            "lora_merged": False}
+    for variant, rows in (("instruct", BASE_VOCAB + 6), ("pretrain", BASE_VOCAB + 4)):
+        config = EmuConfig.from_dict({**base.to_dict(), "variant": variant,
+                                      "llama": {**base.to_dict()["llama"], "vocab_size": rows}})
+        weights = dict(state)
+        for key in ("decoder.lm.model.embed_tokens.weight", "decoder.lm.lm_head.weight"):
+            weights[key] = state[key][:rows].clone()
+        export_bundle(config, StateDictSource(weights), out_dir / f"tiny-{variant}", TOKENIZER_DIR,
+                      ExportOptions(overwrite=True), info, print)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--checkpoint", type=Path, default=TOOLS_DIR / "train" / "out" / "shapes-emu.pt")
+    parser.add_argument("--out", type=Path, default=REPO / "bundles")
+    args = parser.parse_args()
+    export(args.checkpoint, args.out)
+
+
+if __name__ == "__main__":
+    main()
