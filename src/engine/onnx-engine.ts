@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { EmuBotError } from '../core/index.js';
 import { type BundleSessionSettings, type LoadedBundle, loadBundle } from './bundle/index.js';
 import { type GenerationResult, TextStreamer } from './generation/index.js';
-import { drawImage } from './image/draw.js';
+import { ImageBatcher } from './image/image-batcher.js';
 import type {
   Engine,
   ImageRequest,
@@ -27,6 +27,7 @@ interface LoadedModel {
   readonly bundle: LoadedBundle;
   readonly tokenizer: EmuTokenizer;
   readonly text: TextBatcher;
+  readonly images: ImageBatcher;
 }
 
 /**
@@ -58,7 +59,12 @@ export class OnnxEngine implements Engine {
           );
         }
         const tokenizer = await EmuTokenizer.fromFile(join(directory, bundle.manifest.tokenizer));
-        loaded.set(kind, { bundle, tokenizer, text: new TextBatcher(bundle, options.maxBatchRows) });
+        loaded.set(kind, {
+          bundle,
+          tokenizer,
+          text: new TextBatcher(bundle, options.maxBatchRows),
+          images: new ImageBatcher(bundle, tokenizer),
+        });
       }
     } catch (error) {
       await Promise.all(bundles.map((bundle) => bundle.release()));
@@ -92,15 +98,17 @@ export class OnnxEngine implements Engine {
     };
   }
 
-  async generateImage(request: ImageRequest, options: RunOptions = {}): Promise<ImageResult> {
+  generateImage(request: ImageRequest, options: RunOptions = {}): Promise<ImageResult> {
     const model = this.#model(request.model);
-    return drawImage(model.bundle, model.tokenizer, request, options);
+    return new Promise((resolve, reject) => model.images.submit({ request, options, resolve, reject }));
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([...this.#loaded.values()].map((model) => model.text.idle()));
+    await Promise.all(
+      [...this.#loaded.values()].flatMap((model) => [model.text.idle(), model.images.idle()]),
+    );
     await Promise.all([...this.#loaded.values()].map((model) => model.bundle.release()));
   }
 

@@ -5,73 +5,94 @@ import { Xoshiro128StarStar } from '../generation/index.js';
 import { encodePng, toPixelValues } from '../pixels/index.js';
 import type { ImageRequest, ImageResult, RunOptions } from '../requests.js';
 import type { EmuTokenizer } from '../tokenizer/index.js';
-import { denoise, floats, floatTensor } from './denoise.js';
+import { denoiseTogether, floats, floatTensor } from './denoise.js';
 import { toRgbImage } from './postprocess.js';
 import { regressImageEmbeddings } from './regression.js';
 import { isFlagged } from './safety.js';
-import { createScheduler } from './schedulers/index.js';
+import { createScheduler, type Scheduler } from './schedulers/index.js';
+
+export interface DrawingJob {
+  readonly request: ImageRequest;
+  readonly options: RunOptions;
+}
+
+/** Jobs that can share every UNet call: the same latent size and the same timesteps. */
+export function batchKey(request: ImageRequest): string {
+  const { steps, width, height } = request.settings;
+  return `${steps}:${width}x${height}`;
+}
 
 /**
- * Text and images to a PNG, as Emu's pipeline draws: regress 32 visual embeddings (with the
- * empty prompt as guidance's second row), denoise seeded noise with the UNet conditioned on
- * them, decode with the VAE, and ask the safety checker. Progress counts the 32 regression
- * steps and then the UNet calls.
+ * Text and images to PNGs, as Emu's pipeline draws, for several requests at once: regress each
+ * one's 32 visual embeddings (with the empty prompt as guidance's second row) in one decoder
+ * batch, denoise each one's seeded noise in one UNet batch per timestep, decode with the VAE and
+ * ask the safety checker. Each request gets what it would get alone, or its own error. Progress
+ * counts the 32 regression steps and then the UNet calls. All jobs must share `batchKey`.
  */
-export async function drawImage(
+export async function drawImages(
   bundle: LoadedBundle,
   tokenizer: EmuTokenizer,
-  request: ImageRequest,
-  options: RunOptions = {},
-): Promise<ImageResult> {
+  jobs: readonly DrawingJob[],
+): Promise<(ImageResult | EmuBotError)[]> {
   const decoder = drawingDecoder(bundle);
-  const { settings } = request;
+  const first = jobs[0];
+  if (first === undefined) return [];
+  const { steps, width, height } = first.request.settings;
   const factor = decoder.entry.vae_scale_factor;
-  if (settings.width % factor !== 0 || settings.height % factor !== 0) {
-    throw new EmuBotError(
-      'INTERNAL',
-      `image sizes must be multiples of ${factor}, got ${settings.width}x${settings.height}`,
-    );
+  if (width % factor !== 0 || height % factor !== 0) {
+    throw new EmuBotError('INTERNAL', `image sizes must be multiples of ${factor}, got ${width}x${height}`);
   }
-  const scheduler = createScheduler(decoder.entry.default_scheduler, decoder.scheduler, settings.steps);
-  const total = bundle.manifest.model.image_tokens + scheduler.timesteps.length;
-  const report = (step: number) => options.onProgress?.({ step, totalSteps: total });
-  const signal = options.signal === undefined ? {} : { signal: options.signal };
-
+  const imageTokens = bundle.manifest.model.image_tokens;
   const spec = bundle.manifest.image_preprocessing;
-  const guided = settings.guidanceScale > 1;
-  const [embeddings] = await regressImageEmbeddings(
+  const schedulers = jobs.map(() =>
+    createScheduler(decoder.entry.default_scheduler, decoder.scheduler, steps),
+  );
+  const total = imageTokens + (schedulers[0]?.timesteps.length ?? 0);
+  const report = (job: DrawingJob, step: number) => job.options.onProgress?.({ step, totalSteps: total });
+
+  // A lone request can stop during regression; in a batch, cancelled requests leave at denoising.
+  const signal =
+    jobs.length === 1 && first.options.signal !== undefined ? { signal: first.options.signal } : {};
+  const embeddings = await regressImageEmbeddings(
     bundle,
     new DecoderPipeline(bundle),
-    [
-      {
-        ids: tokenizer.encode(`${request.prompt}[IMG]`, { addBos: true }),
-        pixelValues: request.images.map((image) => toPixelValues(image, spec)),
-        guided,
-      },
-    ],
-    { ...signal, onStep: report },
+    jobs.map(({ request }) => ({
+      ids: tokenizer.encode(`${request.prompt}[IMG]`, { addBos: true }),
+      pixelValues: request.images.map((image) => toPixelValues(image, spec)),
+      guided: request.settings.guidanceScale > 1,
+    })),
+    { ...signal, onStep: (step) => jobs.forEach((job) => report(job, step)) },
   );
-  const latentHeight = settings.height / factor;
-  const latentWidth = settings.width / factor;
-  const latents = await denoise(
+  const latentHeight = height / factor;
+  const latentWidth = width / factor;
+  const latents = await denoiseTogether(
     decoder,
-    {
-      embeddings: embeddings as Float32Array,
-      rows: guided ? 2 : 1,
-      guidanceScale: settings.guidanceScale,
-      initialNoise: standardNormal(decoder.entry.latent_channels * latentHeight * latentWidth, settings.seed),
+    jobs.map((job, index) => ({
+      embeddings: embeddings[index] as Float32Array,
+      rows: job.request.settings.guidanceScale > 1 ? 2 : 1,
+      guidanceScale: job.request.settings.guidanceScale,
+      initialNoise: standardNormal(
+        decoder.entry.latent_channels * latentHeight * latentWidth,
+        job.request.settings.seed,
+      ),
       latentHeight,
       latentWidth,
-      scheduler,
-    },
-    { ...signal, onStep: (step) => report(bundle.manifest.model.image_tokens + step) },
+      scheduler: schedulers[index] as Scheduler,
+      ...(job.options.signal === undefined ? {} : { signal: job.options.signal }),
+      onStep: (step: number) => report(job, imageTokens + step),
+    })),
   );
-  const image = toRgbImage(
-    await decodeLatents(decoder, latents, latentHeight, latentWidth),
-    settings.width,
-    settings.height,
+  return Promise.all(
+    latents.map(async (outcome) => {
+      if (outcome instanceof EmuBotError) return outcome;
+      const image = toRgbImage(
+        await decodeLatents(decoder, outcome, latentHeight, latentWidth),
+        width,
+        height,
+      );
+      return { png: await encodePng(image), flagged: await isFlagged(decoder, image) };
+    }),
   );
-  return { png: await encodePng(image), flagged: await isFlagged(decoder, image) };
 }
 
 function drawingDecoder(bundle: LoadedBundle): LoadedImageDecoder {
