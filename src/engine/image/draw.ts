@@ -61,7 +61,12 @@ export async function drawImages(
       pixelValues: request.images.map((image) => toPixelValues(image, spec)),
       guided: request.settings.guidanceScale > 1,
     })),
-    { ...signal, onStep: (step) => jobs.forEach((job) => report(job, step)) },
+    {
+      ...signal,
+      onStep: (step) => {
+        for (const job of jobs) report(job, step);
+      },
+    },
   );
   const latentHeight = height / factor;
   const latentWidth = width / factor;
