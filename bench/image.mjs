@@ -4,6 +4,10 @@
 //
 // 1. Visual regression with the KV cache (one prefill, 31 steps) against the reference's way,
 //    recomputing the whole sequence for each of the 32 embeddings, at a 200-token prompt.
+// 2. Four drawings sharing the UNet batch against the same four one after another, and
+// 3. where a drawing's time goes (regression, denoising, VAE decode with the safety check).
+//    These two run on the committed tiny bundle's image decoder at 256x256 (the synthetic
+//    benchmark bundle has no image decoder).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { loadBundle } from '../dist/engine/bundle/index.js';
 import { DecoderPipeline } from '../dist/engine/decoding/decoder-pipeline.js';
 import { regressImageEmbeddings } from '../dist/engine/image/regression.js';
+import { OnnxEngine } from '../dist/engine/index.js';
 import { embedPrompts } from '../dist/engine/prompt/embed-prompt.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -82,3 +87,43 @@ console.log(
   `1. regression of ${model.image_tokens} embeddings at a ${promptLength}-token prompt: recomputing ${full.toFixed(0)} ms, with the KV cache ${cached.toFixed(0)} ms: ${(full / cached).toFixed(1)}x (target >= 10x)`,
 );
 await bundle.release();
+
+const engine = await OnnxEngine.load({
+  bundles: { pretrain: join(root, 'test', 'fixtures', 'bundles', 'tiny-pretrain') },
+  sessions,
+  maxBatchRows: 16,
+});
+const drawing = (seed) => ({
+  model: 'pretrain',
+  prompt: 'a green triangle',
+  images: [],
+  settings: { seed, steps: 25, guidanceScale: 7.5, width: 256, height: 256 },
+});
+await engine.generateImage(drawing(0));
+const oneByOne = await time(async () => {
+  for (const seed of [1, 2, 3, 4]) await engine.generateImage(drawing(seed));
+});
+const together = await time(() =>
+  Promise.all([1, 2, 3, 4].map((seed) => engine.generateImage(drawing(seed)))),
+);
+console.log(
+  `2. four 256x256 drawings (25 steps, guided): one by one ${oneByOne.toFixed(0)} ms, sharing the UNet batch ${together.toFixed(0)} ms: ${(oneByOne / together).toFixed(2)}x`,
+);
+
+const marks = {};
+const start = performance.now();
+await engine.generateImage(drawing(5), {
+  onProgress: ({ step, totalSteps }) => {
+    if (step === 32) marks.regression = performance.now();
+    if (step === totalSteps) marks.denoising = performance.now();
+  },
+});
+const end = performance.now();
+const regression = marks.regression - start;
+const denoising = marks.denoising - marks.regression;
+const decoding = end - marks.denoising;
+const share = (part) => `${((part / (end - start)) * 100).toFixed(0)}%`;
+console.log(
+  `3. one drawing: regression ${regression.toFixed(0)} ms (${share(regression)}), denoising ${denoising.toFixed(0)} ms (${share(denoising)}), VAE decode + safety + PNG ${decoding.toFixed(0)} ms (${share(decoding)})`,
+);
+await engine.close();
