@@ -37,5 +37,6 @@ export type {
   TextGenerationSettings,
   TextRequest,
   TextResult,
+  VariationSource,
 } from './requests.js';
 export { EmuTokenizer } from './tokenizer/index.js';

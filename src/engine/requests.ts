@@ -51,12 +51,22 @@ export interface ImageGenerationSettings {
   readonly height: number;
 }
 
+/**
+ * A variation: start from this image's latents (VAE-encoded) noised to `strength` of the way
+ * (0 keeps the image, 1 ignores it), instead of from pure noise, as diffusers' img2img does.
+ */
+export interface VariationSource {
+  readonly image: RgbImage;
+  readonly strength: number;
+}
+
 /** Image generation runs on the pretrained model; the prompt ends where `[IMG]` will follow. */
 export interface ImageRequest {
   readonly model: 'pretrain';
   readonly prompt: string;
   readonly images: readonly RgbImage[];
   readonly settings: ImageGenerationSettings;
+  readonly variationOf?: VariationSource;
 }
 
 export type FinishReason = 'eos' | 'length';

@@ -2,7 +2,7 @@ import { EmuBotError } from '../../core/index.js';
 import type { LoadedBundle, LoadedImageDecoder } from '../bundle/index.js';
 import { DecoderPipeline } from '../decoding/decoder-pipeline.js';
 import { Xoshiro128StarStar } from '../generation/index.js';
-import { encodePng, toPixelValues } from '../pixels/index.js';
+import { encodePng, resizeLikePillow, toPixelValues } from '../pixels/index.js';
 import type { ImageRequest, ImageResult, RunOptions } from '../requests.js';
 import type { EmuTokenizer } from '../tokenizer/index.js';
 import { denoiseTogether, floats, floatTensor } from './denoise.js';
@@ -19,7 +19,7 @@ export interface DrawingJob {
 /** Jobs that can share every UNet call: the same latent size and the same timesteps. */
 export function batchKey(request: ImageRequest): string {
   const { steps, width, height } = request.settings;
-  return `${steps}:${width}x${height}`;
+  return `${steps}:${width}x${height}:${request.variationOf?.strength ?? 1}`;
 }
 
 /**
@@ -44,8 +44,13 @@ export async function drawImages(
   }
   const imageTokens = bundle.manifest.model.image_tokens;
   const spec = bundle.manifest.image_preprocessing;
-  const schedulers = jobs.map(() =>
-    createScheduler(decoder.entry.default_scheduler, decoder.scheduler, steps),
+  const schedulers = jobs.map(({ request }) =>
+    createScheduler(
+      decoder.entry.default_scheduler,
+      decoder.scheduler,
+      steps,
+      request.variationOf?.strength ?? 1,
+    ),
   );
   const total = imageTokens + (schedulers[0]?.timesteps.length ?? 0);
   const report = (job: DrawingJob, step: number) => job.options.onProgress?.({ step, totalSteps: total });
@@ -72,20 +77,25 @@ export async function drawImages(
   const latentWidth = width / factor;
   const latents = await denoiseTogether(
     decoder,
-    jobs.map((job, index) => ({
-      embeddings: embeddings[index] as Float32Array,
-      rows: job.request.settings.guidanceScale > 1 ? 2 : 1,
-      guidanceScale: job.request.settings.guidanceScale,
-      initialNoise: standardNormal(
-        decoder.entry.latent_channels * latentHeight * latentWidth,
-        job.request.settings.seed,
-      ),
-      latentHeight,
-      latentWidth,
-      scheduler: schedulers[index] as Scheduler,
-      ...(job.options.signal === undefined ? {} : { signal: job.options.signal }),
-      onStep: (step: number) => report(job, imageTokens + step),
-    })),
+    await Promise.all(
+      jobs.map(async (job, index) => ({
+        embeddings: embeddings[index] as Float32Array,
+        rows: job.request.settings.guidanceScale > 1 ? 2 : 1,
+        guidanceScale: job.request.settings.guidanceScale,
+        initialNoise: await startingLatents(
+          decoder,
+          job.request,
+          schedulers[index] as Scheduler,
+          latentHeight,
+          latentWidth,
+        ),
+        latentHeight,
+        latentWidth,
+        scheduler: schedulers[index] as Scheduler,
+        ...(job.options.signal === undefined ? {} : { signal: job.options.signal }),
+        onStep: (step: number) => report(job, imageTokens + step),
+      })),
+    ),
   );
   return Promise.all(
     latents.map(async (outcome) => {
@@ -98,6 +108,39 @@ export async function drawImages(
       return { png: await encodePng(image), flagged: await isFlagged(decoder, image) };
     }),
   );
+}
+
+/**
+ * Pure seeded noise, or for a variation the image's latents (a sample of the VAE encoder's
+ * Gaussian) noised to the scheduler's first timestep, as diffusers' img2img starts.
+ */
+async function startingLatents(
+  decoder: LoadedImageDecoder,
+  request: ImageRequest,
+  scheduler: Scheduler,
+  latentHeight: number,
+  latentWidth: number,
+): Promise<Float32Array> {
+  const size = decoder.entry.latent_channels * latentHeight * latentWidth;
+  const source = request.variationOf;
+  if (source === undefined) return standardNormal(size, request.settings.seed);
+  const random = standardNormal(2 * size, request.settings.seed);
+  const { width, height } = request.settings;
+  const resized = resizeLikePillow(source.image, width, height);
+  const pixels = new Float32Array(3 * width * height);
+  for (let pixel = 0; pixel < width * height; pixel++) {
+    for (let channel = 0; channel < 3; channel++) {
+      pixels[channel * width * height + pixel] = (resized.data[pixel * 3 + channel] as number) / 127.5 - 1;
+    }
+  }
+  const half = decoder.vaeEncoder.inputs[0]?.type === 'float16';
+  const outputs = await decoder.vaeEncoder.run({ image: floatTensor(pixels, [1, 3, height, width], half) });
+  const mean = floats(outputs['latent_mean'], decoder.vaeEncoder.file);
+  const spread = floats(outputs['latent_std'], decoder.vaeEncoder.file);
+  const sampled = mean.map((value, index) => value + (spread[index] as number) * (random[index] as number));
+  const first = scheduler.timesteps[0];
+  if (first === undefined) return sampled;
+  return scheduler.addNoise(sampled, random.subarray(size), first);
 }
 
 function drawingDecoder(bundle: LoadedBundle): LoadedImageDecoder {

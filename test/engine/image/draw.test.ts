@@ -9,7 +9,7 @@ import { toRgbImage } from '../../../src/engine/image/postprocess.js';
 import { isFlagged } from '../../../src/engine/image/safety.js';
 import { OnnxEngine } from '../../../src/engine/onnx-engine.js';
 import type { ImageRequest } from '../../../src/engine/requests.js';
-import { cpuSettings, fixtureBundles } from '../helpers.js';
+import { cpuSettings, fixtureBundles, fixtureImage } from '../helpers.js';
 
 interface ImageCase {
   readonly name: string;
@@ -122,6 +122,21 @@ describe('OnnxEngine.generateImage', () => {
     const other = engine.generateImage({ ...request, settings: { ...request.settings, seed: 12 } });
     await expect(cancelled).rejects.toMatchObject({ code: 'ABORTED' });
     expect((await sharp((await other).png).metadata()).format).toBe('png');
+  });
+
+  it('draws a variation of an image: part of the steps, from its encoded latents', async () => {
+    const source = await fixtureImage('tiger.jpg');
+    const variation = { ...request, variationOf: { image: source, strength: 0.5 } };
+    const steps: number[] = [];
+    const first = await engine.generateImage(variation, {
+      onProgress: ({ totalSteps }) => steps.push(totalSteps),
+    });
+    const again = await engine.generateImage(variation);
+    const plain = await engine.generateImage(request);
+    expect(Buffer.from(again.png).equals(Buffer.from(first.png))).toBe(true);
+    expect(Buffer.from(plain.png).equals(Buffer.from(first.png))).toBe(false);
+    // 10 PNDM steps are 11 UNet calls; strength 0.5 keeps the last 6 of them.
+    expect(new Set(steps)).toEqual(new Set([32 + 6]));
   });
 
   it('stops between steps when aborted', async () => {

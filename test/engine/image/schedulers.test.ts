@@ -34,6 +34,27 @@ describe('scheduler timesteps (diffusers values for Stable Diffusion v1.5)', () 
   });
 });
 
+describe('variations (a strength below 1)', () => {
+  it('keep the last int(steps x strength) timesteps, as diffusers img2img', () => {
+    expect(createScheduler('ddim', config, 50, 0.5).timesteps).toEqual(
+      Array.from({ length: 25 }, (_, index) => 481 - 20 * index),
+    );
+    // PNDM's repeated first timestep counts as one of the 51, as diffusers slices it.
+    expect(createScheduler('pndm', config, 50, 0.5).timesteps).toEqual(
+      createScheduler('pndm', config, 50).timesteps.slice(25),
+    );
+    expect(createScheduler('ddim', config, 10, 1).timesteps).toHaveLength(10);
+  });
+
+  it('noise a sample to a timestep by the forward process', () => {
+    const scheduler = createScheduler('ddim', config, 10);
+    const alpha = alphasCumprod(config)[501] as number;
+    const noised = scheduler.addNoise(Float32Array.of(1, -2), Float32Array.of(0.5, 0.25), 501);
+    expect(noised[0]).toBeCloseTo(Math.sqrt(alpha) + Math.sqrt(1 - alpha) * 0.5, 6);
+    expect(noised[1]).toBeCloseTo(-2 * Math.sqrt(alpha) + Math.sqrt(1 - alpha) * 0.25, 6);
+  });
+});
+
 describe('DdimScheduler', () => {
   it('recovers the clean sample when the noise prediction is exact', () => {
     const scheduler = createScheduler('ddim', config, 10);

@@ -1,4 +1,4 @@
-import { alphasCumprod, baseTimesteps } from './noise-schedule.js';
+import { alphasCumprod, baseTimesteps, noised, timestepsFromStrength } from './noise-schedule.js';
 import type { Scheduler } from './scheduler.js';
 import type { SchedulerConfig } from './scheduler-config.js';
 
@@ -13,12 +13,21 @@ export class DdimScheduler implements Scheduler {
   readonly #stride: number;
   readonly #clip: boolean;
 
-  constructor(config: SchedulerConfig, inferenceSteps: number) {
+  /** `strength` below 1 starts part of the way down, for variations of an image. */
+  constructor(config: SchedulerConfig, inferenceSteps: number, strength = 1) {
     this.#alphas = alphasCumprod(config);
     this.#finalAlpha = config.set_alpha_to_one ? 1 : (this.#alphas[0] as number);
     this.#stride = Math.floor(config.num_train_timesteps / inferenceSteps);
     this.#clip = config.clip_sample;
-    this.timesteps = baseTimesteps(config, inferenceSteps).reverse();
+    this.timesteps = timestepsFromStrength(
+      baseTimesteps(config, inferenceSteps).reverse(),
+      inferenceSteps,
+      strength,
+    );
+  }
+
+  addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
+    return noised(this.#alphas, original, noise, timestep);
   }
 
   step(noise: Float32Array, timestep: number, sample: Float32Array): Float32Array {

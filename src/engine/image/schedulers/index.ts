@@ -7,13 +7,17 @@ export { alphasCumprod, baseTimesteps } from './noise-schedule.js';
 export type { Scheduler, SchedulerName } from './scheduler.js';
 export { parseSchedulerConfig, type SchedulerConfig } from './scheduler-config.js';
 
-/** `pndm` (Emu's) or `ddim`, with its timesteps fixed for `inferenceSteps`. */
+/**
+ * `pndm` (Emu's) or `ddim`, with its timesteps fixed for `inferenceSteps`; with `strength` below 1
+ * only the last part of them, for a variation of an image.
+ */
 export function createScheduler(
   name: SchedulerName,
   config: SchedulerConfig,
   inferenceSteps: number,
+  strength = 1,
 ): Scheduler {
   return name === 'pndm'
-    ? new PndmScheduler(config, inferenceSteps)
-    : new DdimScheduler(config, inferenceSteps);
+    ? new PndmScheduler(config, inferenceSteps, strength)
+    : new DdimScheduler(config, inferenceSteps, strength);
 }

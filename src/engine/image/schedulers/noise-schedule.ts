@@ -68,3 +68,29 @@ function roundHalfEven(value: number): number {
   if (fraction < 0.5) return floor;
   return floor % 2 === 0 ? floor : floor + 1;
 }
+
+/** The forward process at `timestep`: sqrt(a_t) x0 + sqrt(1 - a_t) noise. */
+export function noised(
+  alphas: Float32Array,
+  original: Float32Array,
+  noise: Float32Array,
+  timestep: number,
+): Float32Array {
+  const alpha = alphas[timestep] as number;
+  const signal = Math.sqrt(alpha);
+  const spread = Math.sqrt(1 - alpha);
+  return original.map((value, index) => signal * value + spread * (noise[index] as number));
+}
+
+/**
+ * diffusers' img2img start: with `strength` s of `steps`, skip the first steps - int(steps * s)
+ * timesteps (its schedulers' `order` is 1, so PNDM's repeated first timestep counts as a step).
+ */
+export function timestepsFromStrength(
+  timesteps: readonly number[],
+  steps: number,
+  strength: number,
+): number[] {
+  const kept = Math.min(Math.floor(steps * strength), steps);
+  return timesteps.slice(Math.max(steps - kept, 0));
+}

@@ -1,4 +1,4 @@
-import { alphasCumprod, baseTimesteps } from './noise-schedule.js';
+import { alphasCumprod, baseTimesteps, noised, timestepsFromStrength } from './noise-schedule.js';
 import type { Scheduler } from './scheduler.js';
 import type { SchedulerConfig } from './scheduler-config.js';
 
@@ -17,7 +17,8 @@ export class PndmScheduler implements Scheduler {
   #history: Float32Array[] = [];
   #firstSample: Float32Array | undefined;
 
-  constructor(config: SchedulerConfig, inferenceSteps: number) {
+  /** `strength` below 1 starts part of the way down, for variations of an image. */
+  constructor(config: SchedulerConfig, inferenceSteps: number, strength = 1) {
     if (!config.skip_prk_steps) {
       throw new RangeError('PNDM with Runge-Kutta warm-up steps (skip_prk_steps false) is not supported');
     }
@@ -25,7 +26,12 @@ export class PndmScheduler implements Scheduler {
     this.#finalAlpha = config.set_alpha_to_one ? 1 : (this.#alphas[0] as number);
     this.#stride = Math.floor(config.num_train_timesteps / inferenceSteps);
     const grid = baseTimesteps(config, inferenceSteps);
-    this.timesteps = [...grid.slice(0, -1), ...grid.slice(-2, -1), ...grid.slice(-1)].reverse();
+    const all = [...grid.slice(0, -1), ...grid.slice(-2, -1), ...grid.slice(-1)].reverse();
+    this.timesteps = timestepsFromStrength(all, inferenceSteps, strength);
+  }
+
+  addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array {
+    return noised(this.#alphas, original, noise, timestep);
   }
 
   step(noise: Float32Array, timestep: number, sample: Float32Array): Float32Array {

@@ -8,6 +8,8 @@ export interface Scheduler {
   readonly timesteps: readonly number[];
   /** The previous sample, x_{t-1}, as a new array; `sample` and `noise` are not changed. */
   step(noise: Float32Array, timestep: number, sample: Float32Array): Float32Array;
+  /** `original` noised to `timestep` (the forward process): sqrt(a) x + sqrt(1 - a) noise. */
+  addNoise(original: Float32Array, noise: Float32Array, timestep: number): Float32Array;
 }
 
 export type SchedulerName = 'pndm' | 'ddim';
