@@ -260,7 +260,7 @@ def train(args: argparse.Namespace) -> Path:
     torch.save({"config": config.to_dict(), "state_dict": model.state_dict(), "seed": args.seed}, checkpoint)
     (out / "train-log.json").write_text(json.dumps({"args": vars(args), "steps_done": step,
                                                     "seconds": round(time.monotonic() - started),
-                                                    "history": history}, indent=1) + "\n")
+                                                    "history": history}, indent=1, default=str) + "\n")
     print(f"checkpoint written to {checkpoint} after {time.monotonic() - started:.0f}s", flush=True)
     return checkpoint
 
