@@ -13,8 +13,8 @@
 // - drawing ("a <colour> <shape>"): needs the image decoder in the pretrain bundle; reported as
 //   not measured until it has one.
 import { readFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { buildPrompt, defaultIntent } from '../dist/chat/index.js';
 import { OnnxEngine, readManifest } from '../dist/engine/index.js';
@@ -39,7 +39,11 @@ export function parseCaption(text) {
   return found;
 }
 
-const normalise = (text) => text.trim().toLowerCase().replace(/[.!]+$/, '');
+const normalise = (text) =>
+  text
+    .trim()
+    .toLowerCase()
+    .replace(/[.!]+$/, '');
 
 export async function evaluateShapes({ bundle, count, fixtures = join(root, 'test', 'fixtures', 'shapes') }) {
   const { cases: all } = JSON.parse(readFileSync(join(fixtures, 'heldout.json'), 'utf8'));
@@ -51,16 +55,28 @@ export async function evaluateShapes({ bundle, count, fixtures = join(root, 'tes
     maxBatchRows: 16,
   });
   const tokenizer = engine.tokenizer(manifest.variant);
-  const decoder = createPixelsDecoder({ maxBytes: 25_000_000, maxPixels: 40_000_000, maxFrames: 18_000, maxVideoSeconds: 300, ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', ffmpegTimeoutMs: 30_000 });
+  const decoder = createPixelsDecoder({
+    maxBytes: 25_000_000,
+    maxPixels: 40_000_000,
+    maxFrames: 18_000,
+    maxVideoSeconds: 300,
+    ffmpegPath: 'ffmpeg',
+    ffprobePath: 'ffprobe',
+    ffmpegTimeoutMs: 30_000,
+  });
   const ask = async (item, question) => {
     const conversation = {
       platform: 'console',
       channel: { id: 'eval', nsfw: false },
-      messages: [{
-        id: 'q', author: { id: 'you', name: 'you', role: 'person' }, text: question,
-        attachments: [{ id: 'a0', name: item.image, url: `file://${item.image}`, declaredKind: 'image' }],
-        sentAt: 0,
-      }],
+      messages: [
+        {
+          id: 'q',
+          author: { id: 'you', name: 'you', role: 'person' },
+          text: question,
+          attachments: [{ id: 'a0', name: item.image, url: `file://${item.image}`, declaredKind: 'image' }],
+          sentAt: 0,
+        },
+      ],
     };
     const media = await decoder.decode(new Uint8Array(readFileSync(join(fixtures, item.image))));
     const built = buildPrompt(conversation, new Map([['a0', { ok: true, media }]]), {
@@ -77,24 +93,37 @@ export async function evaluateShapes({ bundle, count, fixtures = join(root, 'tes
     // A few at a time: the engine batches concurrent requests.
     for (let start = 0; start < cases.length; start += 8) {
       const chunk = cases.slice(start, start + 8);
-      const done = await Promise.all(chunk.map(async (item) => {
-        const [caption, answer] = await Promise.all([ask(item, ''), ask(item, item.question)]);
-        const parsed = parseCaption(caption);
-        return {
-          image: item.image, expectedCaption: item.caption, caption,
-          captionOk: JSON.stringify(parsed) === JSON.stringify(item.objects),
-          question: item.question, expectedAnswer: item.answer, answer,
-          answerOk: normalise(answer) === normalise(item.answer),
-        };
-      }));
+      const done = await Promise.all(
+        chunk.map(async (item) => {
+          const [caption, answer] = await Promise.all([ask(item, ''), ask(item, item.question)]);
+          const parsed = parseCaption(caption);
+          return {
+            image: item.image,
+            expectedCaption: item.caption,
+            caption,
+            captionOk: JSON.stringify(parsed) === JSON.stringify(item.objects),
+            question: item.question,
+            expectedAnswer: item.answer,
+            answer,
+            answerOk: normalise(answer) === normalise(item.answer),
+          };
+        }),
+      );
       rows.push(...done);
     }
   } finally {
     await engine.close?.();
   }
   const rate = (key) => rows.filter((row) => row[key]).length / rows.length;
-  return { bundle, scenes: rows.length, caption: rate('captionOk'), answer: rate('answerOk'),
-           drawColour: null, drawShape: null, rows };
+  return {
+    bundle,
+    scenes: rows.length,
+    caption: rate('captionOk'),
+    answer: rate('answerOk'),
+    drawColour: null,
+    drawShape: null,
+    rows,
+  };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
@@ -106,9 +135,14 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.stdout.write(`${JSON.stringify(figures)}\n`);
   } else {
     for (const row of figures.rows.filter((r) => !r.captionOk || !r.answerOk).slice(0, 10))
-      console.log(`miss ${row.image}: "${row.caption}" (want ${row.expectedCaption}); ${row.question} -> "${row.answer}" (want ${row.expectedAnswer})`);
-    const pct = (x) => (x === null ? 'not measured (no image decoder in the pretrain bundle yet)' : `${(100 * x).toFixed(1)}%`);
-    console.log(`held-out scenes: ${figures.scenes} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+      console.log(
+        `miss ${row.image}: "${row.caption}" (want ${row.expectedCaption}); ${row.question} -> "${row.answer}" (want ${row.expectedAnswer})`,
+      );
+    const pct = (x) =>
+      x === null ? 'not measured (no image decoder in the pretrain bundle yet)' : `${(100 * x).toFixed(1)}%`;
+    console.log(
+      `held-out scenes: ${figures.scenes} (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+    );
     console.log(`caption exact match: ${pct(figures.caption)} (threshold ${100 * THRESHOLDS.caption}%)`);
     console.log(`answers: ${pct(figures.answer)} (threshold ${100 * THRESHOLDS.answer}%)`);
     console.log(`drawing, colour: ${pct(figures.drawColour)}; shape: ${pct(figures.drawShape)}`);

@@ -12,7 +12,8 @@ const evalScript = join(root, 'bench', 'eval-shapes.mjs');
 // The bundles committed so far come from a training run cut short on a shared machine (see
 // tools/train/README.md for the figures); turn this on when the full run's bundles are committed.
 const TRAINED_TO_SPEC = false;
-const ready = existsSync(join(bundle, 'manifest.json')) && existsSync(join(root, 'dist', 'engine', 'index.js'));
+const ready =
+  existsSync(join(bundle, 'manifest.json')) && existsSync(join(root, 'dist', 'engine', 'index.js'));
 
 describe.skipIf(!ready)('the trained default bundle (bundles/tiny-instruct)', () => {
   it('is the shapes model', () => {
@@ -21,13 +22,17 @@ describe.skipIf(!ready)('the trained default bundle (bundles/tiny-instruct)', ()
     expect(manifest.variant).toBe('instruct');
   });
 
-  it.skipIf(!TRAINED_TO_SPEC)('captions and answers held-out scenes above the issue thresholds', async () => {
-    const { evaluateShapes, THRESHOLDS } = await import(evalScript);
-    const figures = await evaluateShapes({ bundle });
-    expect(figures.scenes).toBe(200);
-    expect(figures.caption).toBeGreaterThanOrEqual(THRESHOLDS.caption);
-    expect(figures.answer).toBeGreaterThanOrEqual(THRESHOLDS.answer);
-  }, 600_000);
+  it.skipIf(!TRAINED_TO_SPEC)(
+    'captions and answers held-out scenes above the issue thresholds',
+    async () => {
+      const { evaluateShapes, THRESHOLDS } = await import(evalScript);
+      const figures = await evaluateShapes({ bundle });
+      expect(figures.scenes).toBe(200);
+      expect(figures.caption).toBeGreaterThanOrEqual(THRESHOLDS.caption);
+      expect(figures.answer).toBeGreaterThanOrEqual(THRESHOLDS.answer);
+    },
+    600_000,
+  );
 
   // Drawing ("a <colour> <shape>": dominant colour >= 80%, own caption names the shape >= 60%)
   // needs the UNet/VAE in bundles/tiny-pretrain; see tools/train/train_shapes.py.

@@ -49,10 +49,42 @@ async function promptOf(golden: RegressionGolden) {
   };
 }
 
-function maxDifference(actual: Float32Array, expected: readonly (readonly (readonly number[])[])[]): number {
+// Each regressed embedding is fed back as the next step's input, so float noise compounds over the
+// 32 steps: on the random 8-wide fixture the first step differs from PyTorch by about 1e-6 and the
+// last by about 1e-4 (values near 3). The check is numpy's allclose with atol = rtol = 1e-4.
+const ABSOLUTE_TOLERANCE = 1e-4;
+const RELATIVE_TOLERANCE = 1e-4;
+
+/** The largest |actual - expected| / (atol + rtol * |expected|): below 1 means within tolerance. */
+function worstToleranceRatio(
+  actual: Float32Array,
+  expected: readonly (readonly (readonly number[])[])[],
+): number {
   const flat = expected.flat(2);
   expect(actual.length).toBe(flat.length);
   return flat.reduce(
+    (worst, value, index) =>
+      Math.max(
+        worst,
+        Math.abs(value - (actual[index] as number)) /
+          (ABSOLUTE_TOLERANCE + RELATIVE_TOLERANCE * Math.abs(value)),
+      ),
+    0,
+  );
+}
+
+/** An engine result in the goldens' nesting (the comparison flattens it again). */
+function asGolden(flat: Float32Array): number[][][] {
+  return [[Array.from(flat)]];
+}
+
+/** The first regressed embedding has seen no feedback yet, so it must agree to float32 noise. */
+function firstStepDifference(
+  actual: Float32Array,
+  expected: readonly (readonly (readonly number[])[])[],
+): number {
+  const first = expected[0]?.[0] ?? [];
+  return first.reduce(
     (largest, value, index) => Math.max(largest, Math.abs(value - (actual[index] as number))),
     0,
   );
@@ -60,7 +92,7 @@ function maxDifference(actual: Float32Array, expected: readonly (readonly (reado
 
 describe('regressImageEmbeddings', () => {
   it.each(goldens.map((golden) => [`${golden.name}, guidance ${golden.guidance_scale}`, golden] as const))(
-    'matches the reference within 1e-4: %s',
+    'matches the reference (allclose, atol = rtol = 1e-4): %s',
     async (_name, golden) => {
       const prompt = await promptOf(golden);
       expect(prompt.ids).toEqual(golden.prompt_ids);
@@ -68,17 +100,22 @@ describe('regressImageEmbeddings', () => {
       const [embeddings] = await regressImageEmbeddings(bundle, new DecoderPipeline(bundle), [prompt], {
         onStep: (step) => steps.push(step),
       });
-      expect(maxDifference(embeddings as Float32Array, golden.embeds)).toBeLessThan(1e-4);
+      expect(firstStepDifference(embeddings as Float32Array, golden.embeds)).toBeLessThan(1e-5);
+      expect(worstToleranceRatio(embeddings as Float32Array, golden.embeds)).toBeLessThan(1);
       expect(steps).toEqual(Array.from({ length: 32 }, (_, index) => index + 1));
     },
   );
 
-  it('gives several requests in one batch exactly what each gives alone', async () => {
+  it('gives several requests in one batch what each gives alone', async () => {
     const prompts = await Promise.all(goldens.map(promptOf));
     const together = await regressImageEmbeddings(bundle, new DecoderPipeline(bundle), prompts);
-    together.forEach((embeddings, index) => {
-      expect(maxDifference(embeddings, (goldens[index] as RegressionGolden).embeds)).toBeLessThan(1e-4);
-    });
+    for (const [index, prompt] of prompts.entries()) {
+      const [alone] = await regressImageEmbeddings(bundle, new DecoderPipeline(bundle), [prompt]);
+      const batched = together[index] as Float32Array;
+      // Left padding changes the attention's reduction lengths, so rows agree to the compounded float
+      // noise the reference comparison allows, not bit for bit.
+      expect(worstToleranceRatio(batched, asGolden(alone as Float32Array))).toBeLessThan(1);
+    }
   });
 
   it('stops between steps when aborted', async () => {
