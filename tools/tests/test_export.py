@@ -1,7 +1,6 @@
 """Export round trip on tiny models: files, graph names and shapes, onnx.checker, fp16, split,
 staging, and that the committed fixtures reproduce."""
 
-import hashlib
 import json
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import onnx
 import pytest
 import torch
 
+from closeness import assert_same_bundle
 from emu_export.bundle import BundleError, ExportOptions, export_bundle
 from fixtures.make_fixtures import tiny_decoder_export
 from emu_export.graphs import layer_ranges
@@ -145,13 +145,8 @@ def test_tokenizer_only_bundle(tmp_path: Path) -> None:
     assert tokenizer["added_tokens"][-1]["content"] == "[ASSISTANT]"
 
 
-def _digest(directory: Path) -> Dict[str, str]:
-    return {str(path.relative_to(directory)): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(directory.rglob("*")) if path.is_file()}
-
-
 def test_export_is_deterministic_and_reproduces_the_committed_fixture(tmp_path: Path) -> None:
     out = tmp_path / "tiny-pretrain"
     export_bundle(tiny_config(), tiny_source("pretrain", 11), out, LLAMA_CONFIG, ExportOptions(),
                   {"synthetic": True, "seed": 11}, quiet, tiny_decoder_export(tiny_config()))
-    assert _digest(out) == _digest(REPO / "test" / "fixtures" / "bundles" / "tiny-pretrain")
+    assert_same_bundle(out, REPO / "test" / "fixtures" / "bundles" / "tiny-pretrain")
