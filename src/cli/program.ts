@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { EmuBotError, packageRoot, toEmuBotError } from '../core/index.js';
 import type { EngineFactory } from '../worker/index.js';
 import { type AdapterFactory, registerBotCommand } from './commands/bot.js';
+import { registerChatCommand } from './commands/chat.js';
 import { registerConfigCommand } from './commands/config.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerImagineCommand } from './commands/imagine.js';
@@ -64,6 +65,7 @@ export async function runCli(
   };
   registerConfigCommand(program, run);
   registerDoctorCommand(program, run);
+  registerChatCommand(program, run);
   registerRunCommand(program, run);
   registerImagineCommand(program, run);
   registerTokenizeCommand(program, run);

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import type { CliIo } from '../../src/cli/io.js';
 import { runCli } from '../../src/cli/program.js';
 import { packageRoot } from '../../src/core/index.js';
@@ -27,10 +27,11 @@ export async function runInProcess(
   argv: string[],
   env: NodeJS.ProcessEnv = {},
   cwd = packageRoot,
+  input = '',
 ): Promise<CliResult> {
   const stdout = collector();
   const stderr = collector();
-  const io: CliIo = { stdout: stdout.stream, stderr: stderr.stream, env, cwd };
+  const io: CliIo = { stdin: Readable.from([input]), stdout: stdout.stream, stderr: stderr.stream, env, cwd };
   const code = await runCli(argv, io);
   return { code, stdout: stdout.text(), stderr: stderr.text() };
 }

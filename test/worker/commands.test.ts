@@ -24,7 +24,7 @@ describe('emu-bot bot, worker and start', () => {
     expect(commandsIn(plain.stdout)).not.toContain('worker');
     const { runCli } = await import('../../src/cli/program.js');
     const stdout = new PassThrough();
-    const io = { stdout, stderr: process.stderr, env: {}, cwd: '/' };
+    const io = { stdin: new PassThrough(), stdout, stderr: process.stderr, env: {}, cwd: '/' };
     await runCli(['--help'], io, { engineFactory: async () => createTestEngine() });
     const help = String(stdout.read());
     expect(commandsIn(help)).toEqual(expect.arrayContaining(['bot', 'worker', 'start']));
