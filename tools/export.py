@@ -20,6 +20,25 @@ from typing import List, Optional
 TOOLS_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(TOOLS_DIR))
 
+
+def _require_python_packages() -> None:
+    """A Python without Debian's PyTorch and ONNX (a pyenv or venv first on PATH) gets one line, not a trace."""
+    missing = []
+    for module in ("torch", "onnx", "sentencepiece", "numpy"):
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(module)
+    if missing:
+        print(f"error [EXPORT_ENVIRONMENT]: {sys.executable} cannot import {', '.join(missing)}; run the exporter with "
+              "Debian's Python, /usr/bin/python3, after `apt-get install python3-torch python3-onnx "
+              "python3-sentencepiece python3-pil`", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    _require_python_packages()
+
 import json  # noqa: E402
 
 from emu_export.bundle import BundleError, DecoderExport, ExportOptions, export_bundle, export_tokenizer_only  # noqa: E402

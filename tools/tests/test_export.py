@@ -150,3 +150,14 @@ def test_export_is_deterministic_and_reproduces_the_committed_fixture(tmp_path: 
     export_bundle(tiny_config(), tiny_source("pretrain", 11), out, LLAMA_CONFIG, ExportOptions(),
                   {"synthetic": True, "seed": 11}, quiet, tiny_decoder_export(tiny_config()))
     assert_same_bundle(out, REPO / "test" / "fixtures" / "bundles" / "tiny-pretrain")
+
+
+def test_cli_without_pytorch_says_which_python_to_use(tmp_path: Path) -> None:
+    script = ("import runpy, sys; sys.modules['torch'] = None; "
+              f"sys.argv = ['export.py', '--tokenizer-only', '--variant', 'instruct', '--out', {str(tmp_path / 'b')!r}]; "
+              f"runpy.run_path({str(TOOLS / 'export.py')!r}, run_name='__main__')")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error [EXPORT_ENVIRONMENT]: ")
+    assert "cannot import torch;" in result.stderr and "/usr/bin/python3" in result.stderr
+    assert not (tmp_path / "b").exists()
