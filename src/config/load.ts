@@ -221,7 +221,7 @@ function expectation(issue: z.core.$ZodIssue): string {
     case 'too_big':
       return `${issue.inclusive === false ? 'less than' : 'at most'} ${String(issue.maximum)}`;
     default:
-      return issue.message.replace(/^Invalid input: /, '');
+      return issue.message.replace(/^Invalid input: /, '').replace(/^expected /, '');
   }
 }
 

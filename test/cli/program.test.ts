@@ -33,6 +33,7 @@ describe('emu-bot', () => {
     expect(commands).toEqual([
       'config',
       'doctor',
+      'chat',
       'run',
       'imagine',
       'tokenize',

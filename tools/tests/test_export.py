@@ -2,6 +2,7 @@
 staging, and that the committed fixtures reproduce."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -161,3 +162,11 @@ def test_cli_without_pytorch_says_which_python_to_use(tmp_path: Path) -> None:
     assert result.stderr.startswith("error [EXPORT_ENVIRONMENT]: ")
     assert "cannot import torch;" in result.stderr and "/usr/bin/python3" in result.stderr
     assert not (tmp_path / "b").exists()
+
+
+def test_every_exporter_error_code_is_documented() -> None:
+    source = (TOOLS / "export.py").read_text()
+    codes = set(re.findall(r"error \[(EXPORT_[A-Z_]+)\]", source))
+    assert len(codes) >= 4
+    documented = set(re.findall(r"^\| `(EXPORT_[A-Z_]+)` \|", (REPO / "docs" / "errors.md").read_text(), re.MULTILINE))
+    assert codes == documented
