@@ -51,6 +51,12 @@ describe('doctor checks', () => {
     expect(results.get('ffmpeg')?.summary).toMatch(/ffmpeg \d/);
   });
 
+  it('warns when attachments may come from loopback, which only the test simulations need', async () => {
+    const results = await doctor({ ...healthy(), EMU_BOT_ATTACHMENTS__ALLOW_LOOPBACK: 'true' });
+    expect(results.get('attachments')?.status).toBe('warn');
+    expect(results.get('attachments')?.fix).toMatch(/set attachments\.allowLoopback to false/);
+  });
+
   it('says when Redis refuses the password, and how to fix it, without the password', async () => {
     const results = await doctor({ ...healthy(), EMU_BOT_REDIS__PASSWORD: 'wrong-password' });
     const result = results.get('redis');

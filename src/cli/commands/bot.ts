@@ -27,6 +27,11 @@ export async function startBotSide(
   metrics: QueueMetrics,
 ): Promise<OperationsParts> {
   const { config } = context.loaded;
+  if (config.attachments.allowLoopback) {
+    context.logger.warn(
+      'attachments.allowLoopback is true: attachments may be fetched from loopback over plain http (test simulations only)',
+    );
+  }
   const adapters = createAdapters(config, context.logger);
   const service = context.lifecycle.add(
     'bot service',
