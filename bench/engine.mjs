@@ -84,17 +84,32 @@ console.log(
   `bundle: ${manifest.model.num_layers} layers, hidden ${manifest.model.hidden_size}, ${(decoderWeightBytes(bundle) / 2 ** 30).toFixed(2)} GiB of decoder weights (${manifest.dtype})`,
 );
 
-// 1. Raw session.run of the decoder graph at a 128-slot cache, one new token, against the engine's
-//    decode step (embedding, mask, cache write, search and streaming included).
-const promptTokens = 100;
+/** The slots KvCache holds for `positions`: powers of two from 16, as its `reserve` grows them. */
+function cacheCapacity(positions) {
+  let capacity = 16;
+  while (capacity < positions) capacity *= 2;
+  return Math.min(capacity, manifest.model.max_positions);
+}
+
+// 1. Raw session.run of the decoder graph, one new token, against the engine's decode step
+//    (embedding, mask, cache write, search and streaming included), both at the same cache
+//    capacity: the prompt and every measured step fit the capacity the engine's cache takes.
 const steps = 48;
+const prompt = promptOf(72);
+const promptTokens = engine.tokenizer(model).encode(prompt, { addBos: true }).length;
+const capacity = cacheCapacity(promptTokens + steps + 1);
+if (cacheCapacity(promptTokens) !== capacity) throw new Error('the measured steps would grow the cache');
 const decoder = bundle.decoder[0].session;
 const { num_heads: heads, head_dim: headDim, hidden_size: hidden, num_layers: layers } = manifest.model;
-const capacity = 128;
+// The slots a step halfway through the measured ones attends to, the rest masked as the engine's.
+const attended = promptTokens + steps / 2;
+const mask = new BigInt64Array(capacity + 1);
+mask.fill(1n, 0, attended);
+mask[capacity] = 1n;
 const feeds = {
   inputs_embeds: new ort.Tensor('float32', new Float32Array(hidden).fill(0.01), [1, 1, hidden]),
-  attention_mask: new ort.Tensor('int64', new BigInt64Array(capacity + 1).fill(1n), [1, capacity + 1]),
-  position_ids: new ort.Tensor('int64', BigInt64Array.of(BigInt(promptTokens)), [1, 1]),
+  attention_mask: new ort.Tensor('int64', mask, [1, capacity + 1]),
+  position_ids: new ort.Tensor('int64', BigInt64Array.of(BigInt(attended)), [1, 1]),
   num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(1n), []),
 };
 for (let layer = 0; layer < layers; layer++) {
@@ -110,7 +125,6 @@ const rawRuns = [];
 for (let run = 0; run < steps + 5; run++) rawRuns.push(await time(() => decoder.run(feeds)));
 const raw = median(rawRuns.slice(5));
 
-const prompt = promptOf(promptTokens);
 await engine.generateText(textRequest(model, prompt, 4));
 const engineRuns = [];
 for (let run = 0; run < 5; run++) {
@@ -120,7 +134,7 @@ for (let run = 0; run < 5; run++) {
 }
 const engineStep = median(engineRuns);
 console.log(
-  `1. decode step: raw session.run ${raw.toFixed(2)} ms, engine ${engineStep.toFixed(2)} ms: overhead ${(((engineStep - raw) / raw) * 100).toFixed(1)}% (target <= 5%)`,
+  `1. decode step at a ${capacity}-slot cache (${promptTokens}-token prompt): raw session.run ${raw.toFixed(2)} ms, engine ${engineStep.toFixed(2)} ms: overhead ${(((engineStep - raw) / raw) * 100).toFixed(1)}% (target <= 5%)`,
 );
 
 // 2. The memory-bandwidth floor: every step reads every decoder weight once.

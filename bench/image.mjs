@@ -5,7 +5,8 @@
 // 1. Visual regression with the KV cache (one prefill, 31 steps) against the reference's way,
 //    recomputing the whole sequence for each of the 32 embeddings, at a 200-token prompt.
 // 2. Four drawings sharing the UNet batch against the same four one after another, and
-// 3. where a drawing's time goes (regression, denoising, VAE decode with the safety check).
+// 3. where a drawing's time goes (regression, denoising, then the VAE decode, the safety check
+//    and the PNG encoding, each timed on its own).
 //    These two run on the committed tiny bundle's image decoder at 256x256 (the synthetic
 //    benchmark bundle has no image decoder).
 import { execFileSync } from 'node:child_process';
@@ -15,8 +16,12 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { loadBundle } from '../dist/engine/bundle/index.js';
 import { DecoderPipeline } from '../dist/engine/decoding/decoder-pipeline.js';
+import { floats, floatTensor } from '../dist/engine/image/denoise.js';
+import { toRgbImage } from '../dist/engine/image/postprocess.js';
 import { regressImageEmbeddings } from '../dist/engine/image/regression.js';
+import { isFlagged } from '../dist/engine/image/safety.js';
 import { OnnxEngine } from '../dist/engine/index.js';
+import { encodePng } from '../dist/engine/pixels/index.js';
 import { embedPrompts } from '../dist/engine/prompt/embed-prompt.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -123,7 +128,30 @@ const regression = marks.regression - start;
 const denoising = marks.denoising - marks.regression;
 const decoding = end - marks.denoising;
 const share = (part) => `${((part / (end - start)) * 100).toFixed(0)}%`;
+
+// The last part, phase by phase, on the same graphs (medians of 5 after a warm-up).
+const tiny = await loadBundle(join(root, 'test', 'fixtures', 'bundles', 'tiny-pretrain'), sessions);
+const imageDecoder = tiny.imageDecoder;
+const { width, height } = drawing(0).settings;
+const factor = imageDecoder.entry.vae_scale_factor;
+const latentDims = [1, imageDecoder.entry.latent_channels, height / factor, width / factor];
+const latents = new Float32Array(latentDims.reduce((product, size) => product * size, 1)).fill(0.1);
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const timed = async (action) => {
+  await action();
+  const runs = [];
+  for (let run = 0; run < 5; run++) runs.push(await time(action));
+  return median(runs);
+};
+let image;
+const vae = await timed(async () => {
+  const outputs = await imageDecoder.vaeDecoder.run({ latents: floatTensor(latents, latentDims, false) });
+  image = toRgbImage(floats(outputs.image, 'vae_decoder.onnx'), width, height);
+});
+const safety = await timed(() => isFlagged(imageDecoder, image));
+const png = await timed(() => encodePng(image));
+await tiny.release();
 console.log(
-  `3. one drawing: regression ${regression.toFixed(0)} ms (${share(regression)}), denoising ${denoising.toFixed(0)} ms (${share(denoising)}), VAE decode + safety + PNG ${decoding.toFixed(0)} ms (${share(decoding)})`,
+  `3. one drawing: regression ${regression.toFixed(0)} ms (${share(regression)}), denoising ${denoising.toFixed(0)} ms (${share(denoising)}), VAE decode + safety + PNG ${decoding.toFixed(0)} ms (${share(decoding)}): of which, timed alone, VAE decode ${vae.toFixed(0)} ms, safety check ${safety.toFixed(0)} ms, PNG ${png.toFixed(0)} ms`,
 );
 await engine.close();

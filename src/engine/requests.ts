@@ -4,6 +4,7 @@
  * travel through Redis unchanged.
  */
 
+import type { SchedulerName } from './image/schedulers/scheduler.js';
 import type { RgbImage } from './pixels/rgb-image.js';
 
 export type { RgbImage };
@@ -24,6 +25,12 @@ export interface TextGenerationSettings {
   /** 1 with no `sampling` is greedy search. */
   readonly numBeams: number;
   readonly lengthPenalty: number;
+  /**
+   * Beam search only: stop as soon as numBeams hypotheses have finished (Hugging Face's
+   * `early_stopping=True`) instead of when no open beam can beat them. Default false, as the
+   * reference runs.
+   */
+  readonly earlyStopping?: boolean;
   readonly minLength: number;
   readonly repetitionPenalty: number;
   readonly sampling?: SamplingSettings;
@@ -49,6 +56,11 @@ export interface ImageGenerationSettings {
   readonly guidanceScale: number;
   readonly width: number;
   readonly height: number;
+  /**
+   * The diffusion scheduler: `pndm` (the reference's) or `ddim` (as good in fewer steps). Default
+   * the bundle's `default_scheduler`.
+   */
+  readonly scheduler?: SchedulerName;
 }
 
 /**

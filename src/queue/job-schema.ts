@@ -23,6 +23,7 @@ function textSettings(limits: PayloadLimits) {
     maxNewTokens: z.number().int().min(1).max(limits.maxNewTokens),
     numBeams: z.number().int().min(1).max(16),
     lengthPenalty: z.number().finite(),
+    earlyStopping: z.boolean().optional(),
     minLength: z.number().int().min(0),
     repetitionPenalty: z.number().positive().finite(),
     sampling: z
@@ -44,6 +45,7 @@ function imageSettings(limits: PayloadLimits) {
     guidanceScale: z.number().min(0).finite(),
     width: side,
     height: side,
+    scheduler: z.enum(['pndm', 'ddim']).optional(),
   });
 }
 

@@ -52,7 +52,35 @@ describe('emu-bot imagine', () => {
     expect((await sharp(await readFile(out)).metadata()).format).toBe('png');
   });
 
+  it("draws with the scheduler asked for, the bundle's by default", async () => {
+    const draw = async (name: string, extra: string[]) => {
+      const out = join(directory, `${name}.png`);
+      const argv = ['imagine', '--bundle', join(bundles, 'tiny-pretrain'), '--steps', '4', ...extra];
+      const result = await runInProcess([...argv, '--out', out, 'a red circle']);
+      expect(result.code).toBe(0);
+      return readFile(out);
+    };
+    const byDefault = await draw('default', []);
+    const pndm = await draw('pndm', ['--scheduler', 'pndm']);
+    const ddim = await draw('ddim', ['--scheduler', 'ddim']);
+    expect(pndm.equals(byDefault)).toBe(true);
+    expect(ddim.equals(byDefault)).toBe(false);
+  });
+
   it.each([
+    [
+      [
+        'imagine',
+        '--bundle',
+        join(bundles, 'tiny-pretrain'),
+        '--scheduler',
+        'euler',
+        '--out',
+        'x.png',
+        'a cat',
+      ],
+      'USAGE',
+    ],
     [['imagine', '--bundle', join(bundles, 'tiny-instruct'), '--out', 'x.png', 'a cat'], 'BUNDLE_INVALID'],
     [['imagine', '--bundle', join(bundles, 'tiny-pretrain'), 'a cat'], 'USAGE'],
     [

@@ -65,19 +65,29 @@ describe('emu-bot run', () => {
     expect(result.stdout).toMatch(/^The image depicts a photo of /);
   });
 
-  it('warns about a bad image and still answers the question', async () => {
+  it.each([
+    [
+      'an undecodable image',
+      ['--image', join(pixels, 'truncated.png')],
+      'MEDIA_UNDECODABLE',
+      /truncated\.png/,
+    ],
+    ['a missing image', ['--image', join(pixels, 'absent.png')], 'MEDIA_UNDECODABLE', /absent\.png: ENOENT/],
+    ['a missing video', ['--video', join(pixels, 'absent.mp4')], 'MEDIA_UNDECODABLE', /absent\.mp4: ENOENT/],
+  ])('exits 2 for %s instead of answering without it', async (_name, files, code, message) => {
     const result = await runInProcess([
       'run',
       '--bundle',
       bundle,
-      '--image',
-      join(pixels, 'truncated.png'),
+      ...files,
       '--max-new-tokens',
       '2',
       'hello?',
     ]);
-    expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/^warning: truncated\.png: /);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(new RegExp(`^error \\[${code}\\]: [^\\n]+\\n$`));
+    expect(result.stderr).toMatch(message);
   });
 
   it.each([

@@ -140,6 +140,14 @@ describe('bad input', () => {
       },
       /maxNewTokens/,
     ],
+    [
+      'early stopping that is not a yes or no',
+      {
+        ...valid,
+        request: { ...valid.request, settings: { ...valid.request.settings, earlyStopping: 'yes' } },
+      },
+      /earlyStopping/,
+    ],
   ])('rejects %s at enqueue with JOB_INVALID', async (_name, request, message) => {
     const { bot } = await setUp();
     await bot.client.registry.announce('placeholder', ['instruct'], 60_000);
@@ -147,6 +155,21 @@ describe('bad input', () => {
     await expect(rejected).rejects.toMatchObject({ code: 'JOB_INVALID', blame: 'input' });
     await expect(rejected).rejects.toThrow(message);
     expect(await bot.client.queue('instruct').count()).toBe(0);
+  });
+
+  it('takes the optional search settings the engine knows, such as early stopping', async () => {
+    const { bot } = await setUp();
+    await bot.client.registry.announce('placeholder', ['instruct'], 60_000);
+    const request = textRequest('ada', 'hello');
+    if (request.kind !== 'text') throw new Error('expected a text request');
+    await bot.enqueue({
+      ...request,
+      request: {
+        ...request.request,
+        settings: { ...request.request.settings, numBeams: 2, earlyStopping: true },
+      },
+    });
+    expect(await bot.client.queue('instruct').count()).toBe(1);
   });
 
   it('fails a malformed job a worker finds without retrying it, and tells the person why', async () => {

@@ -53,6 +53,18 @@ async function answer(context: CommandContext, question: string, options: RunOpt
       : [{ path: resolve(io.cwd, options.video), kind: 'video' as const }]),
   ];
   const { conversation, outcomes } = await localRequest(question, localFiles, config.media, signal);
+  // A file given on the command line that cannot be read or decoded is the caller's mistake:
+  // answering without it would hide that (exit 2, as imagine does), and before loading the model.
+  for (const [index, file] of localFiles.entries()) {
+    const outcome = outcomes.get(`attachment-${index}`);
+    if (outcome === undefined || outcome.ok) continue;
+    const { error } = outcome;
+    if (error.message.includes(file.path)) throw error;
+    throw new EmuBotError(error.code, `${file.path}: ${error.message}`, {
+      cause: error,
+      userMessage: error.userMessage,
+    });
+  }
   const engine = lifecycle.add(
     'engine',
     await OnnxEngine.load({
@@ -71,8 +83,8 @@ async function answer(context: CommandContext, question: string, options: RunOpt
     ...(options.maxNewTokens === undefined ? {} : { text: { maxNewTokens: options.maxNewTokens } }),
   });
   if (built.kind !== 'text') throw new EmuBotError('INTERNAL', 'emu-bot run builds text prompts only');
-  for (const problem of built.problems)
-    io.stderr.write(`warning: ${problem.attachment.name}: ${problem.error.message}\n`);
+  const [problem] = built.problems;
+  if (problem !== undefined) throw problem.error;
 
   const streaming = options.json !== true && io.stdout.isTTY === true;
   if (streaming) io.stdout.write(built.answerPrefix === '' ? '' : `${built.answerPrefix} `);

@@ -19,7 +19,8 @@ export interface KvCacheShape {
  * The graph takes `past` as [rows, heads, capacity, headDim] and returns only the keys and values
  * of the new tokens, which `append` writes into their slots: a step copies what is new, never the
  * whole cache (the concat-style alternative copies everything twice per step; see DESIGN.md 5a).
- * Rows are kept contiguous at the front so the tensors for the live rows are plain subarrays.
+ * Rows are kept contiguous at the front so the tensors for the live rows are plain subarrays;
+ * beam search's reorders copy only the rows whose source changed, in place.
  * Each row has its own slot validity, so left padding and rows of different lengths share a batch.
  * Capacity grows in powers of two, re-laying out the cache once per doubling.
  */
@@ -31,6 +32,8 @@ export class KvCache {
   #values: CacheArray[];
   /** The previous layout's arrays, reused by the next relayout of the same size (beam steps). */
   #spare: CacheArray[] = [];
+  /** Rows set aside during an in-place reorder. */
+  #scratch: CacheArray;
   /** Per row and slot: 1 when the slot holds a real token the row may attend to. */
   #valid = new Uint8Array(0);
   /** Per row: the next free slot. */
@@ -40,6 +43,7 @@ export class KvCache {
 
   constructor(shape: KvCacheShape) {
     this.shape = shape;
+    this.#scratch = this.#allocate(0);
     this.#keys = Array.from({ length: shape.layers }, () => this.#allocate(0));
     this.#values = Array.from({ length: shape.layers }, () => this.#allocate(0));
   }
@@ -88,9 +92,69 @@ export class KvCache {
     }
     const lengths = sources.map((source) => this.#lengths[source] ?? 0);
     const tokens = sources.map((source) => this.#tokens[source] ?? 0);
-    this.#relayout(sources.length, this.#capacity, (row) => sources[row] ?? -1);
+    if (sources.length <= this.#rows) this.#reorderInPlace(sources);
+    else this.#relayout(sources.length, this.#capacity, (row) => sources[row] ?? -1);
     this.#lengths = lengths;
     this.#tokens = tokens;
+  }
+
+  /**
+   * A reorder to no more rows than there are, in the arrays already there: a row whose source is
+   * itself (a beam that survives in place) is not touched, and a moved row copies only its
+   * source's used slots. Sources that a move would overwrite before they are read are set aside
+   * first. Slots past a row's length may hold stale entries, masked as the relayout leaves them.
+   */
+  #reorderInPlace(sources: readonly number[]): void {
+    const { heads, headDim } = this.shape;
+    const capacity = this.#capacity;
+    const stride = this.#rowStride();
+    const moved: number[] = [];
+    sources.forEach((source, row) => {
+      if (source !== row) moved.push(row);
+    });
+    const overwritten = new Set(moved);
+    const stashed = [...new Set(moved.map((row) => sources[row] as number))].filter((source) =>
+      overwritten.has(source),
+    );
+    const stashIndex = new Map(stashed.map((source, index) => [source, index]));
+    if (this.#scratch.length < stashed.length * stride)
+      this.#scratch = this.#allocate(stashed.length * stride);
+    const scratch = this.#scratch;
+    const used = (row: number): number => (this.#lengths[row] ?? 0) * headDim;
+    const copyRow = (
+      from: CacheArray,
+      fromRow: number,
+      to: CacheArray,
+      toRow: number,
+      count: number,
+    ): void => {
+      for (let head = 0; head < heads; head++) {
+        const start = fromRow * stride + head * capacity * headDim;
+        const target = toRow * stride + head * capacity * headDim;
+        if (from === to) to.copyWithin(target, start, start + count);
+        else to.set(from.subarray(start, start + count), target);
+      }
+    };
+    for (const array of [...this.#keys, ...this.#values]) {
+      stashed.forEach((source, index) => {
+        copyRow(array, source, scratch, index, used(source));
+      });
+      for (const row of moved) {
+        const source = sources[row] as number;
+        const index = stashIndex.get(source);
+        if (index === undefined) copyRow(array, source, array, row, used(source));
+        else copyRow(scratch, index, array, row, used(source));
+      }
+    }
+    const valid = this.#valid;
+    const savedValid = stashed.map((source) => valid.slice(source * capacity, (source + 1) * capacity));
+    for (const row of moved) {
+      const source = sources[row] as number;
+      const index = stashIndex.get(source);
+      if (index === undefined) valid.copyWithin(row * capacity, source * capacity, (source + 1) * capacity);
+      else valid.set(savedValid[index] as Uint8Array, row * capacity);
+    }
+    this.#rows = sources.length;
   }
 
   /**

@@ -16,10 +16,13 @@ export interface DrawingJob {
   readonly options: RunOptions;
 }
 
-/** Jobs that can share every UNet call: the same latent size and the same timesteps. */
+/**
+ * Jobs that can share every UNet call: the same latent size and the same timesteps (the same
+ * scheduler; one left to the bundle's default is grouped apart from one named, which is harmless).
+ */
 export function batchKey(request: ImageRequest): string {
-  const { steps, width, height } = request.settings;
-  return `${steps}:${width}x${height}:${request.variationOf?.strength ?? 1}`;
+  const { steps, width, height, scheduler = 'default' } = request.settings;
+  return `${steps}:${width}x${height}:${request.variationOf?.strength ?? 1}:${scheduler}`;
 }
 
 /**
@@ -44,9 +47,14 @@ export async function drawImages(
   }
   const imageTokens = bundle.manifest.model.image_tokens;
   const spec = bundle.manifest.image_preprocessing;
+  for (const { request } of jobs) {
+    const { scheduler } = request.settings;
+    if (scheduler !== undefined && scheduler !== 'pndm' && scheduler !== 'ddim')
+      throw new EmuBotError('INTERNAL', `unknown scheduler "${String(scheduler)}": expected pndm or ddim`);
+  }
   const schedulers = jobs.map(({ request }) =>
     createScheduler(
-      decoder.entry.default_scheduler,
+      request.settings.scheduler ?? decoder.entry.default_scheduler,
       decoder.scheduler,
       steps,
       request.variationOf?.strength ?? 1,
@@ -55,9 +63,8 @@ export async function drawImages(
   const total = imageTokens + (schedulers[0]?.timesteps.length ?? 0);
   const report = (job: DrawingJob, step: number) => job.options.onProgress?.({ step, totalSteps: total });
 
-  // A lone request can stop during regression; in a batch, cancelled requests leave at denoising.
-  const signal =
-    jobs.length === 1 && first.options.signal !== undefined ? { signal: first.options.signal } : {};
+  // A cancelled request leaves at the next step of whichever phase it is in; when none is left,
+  // the regression stops.
   const embeddings = await regressImageEmbeddings(
     bundle,
     new DecoderPipeline(bundle),
@@ -67,19 +74,23 @@ export async function drawImages(
       guided: request.settings.guidanceScale > 1,
     })),
     {
-      ...signal,
+      signals: jobs.map(({ options }) => options.signal),
       onStep: (step) => {
-        for (const job of jobs) report(job, step);
+        for (const job of jobs) if (job.options.signal?.aborted !== true) report(job, step);
       },
     },
   );
   const latentHeight = height / factor;
   const latentWidth = width / factor;
-  const latents = await denoiseTogether(
+  const denoising = jobs.flatMap((job, index) => {
+    const regressed = embeddings[index];
+    return regressed instanceof Float32Array ? [{ job, index, regressed }] : [];
+  });
+  const denoised = await denoiseTogether(
     decoder,
     await Promise.all(
-      jobs.map(async (job, index) => ({
-        embeddings: embeddings[index] as Float32Array,
+      denoising.map(async ({ job, index, regressed }) => ({
+        embeddings: regressed,
         rows: job.request.settings.guidanceScale > 1 ? 2 : 1,
         guidanceScale: job.request.settings.guidanceScale,
         initialNoise: await startingLatents(
@@ -96,6 +107,9 @@ export async function drawImages(
         onStep: (step: number) => report(job, imageTokens + step),
       })),
     ),
+  );
+  const latents = embeddings.map((regressed) =>
+    regressed instanceof EmuBotError ? regressed : (denoised.shift() as Float32Array | EmuBotError),
   );
   return Promise.all(
     latents.map(async (outcome) => {

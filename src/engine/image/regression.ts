@@ -14,8 +14,15 @@ export interface RegressionPrompt {
 }
 
 export interface RegressionOptions {
+  /** Stops the whole regression between steps: the call rejects with ABORTED. */
   readonly signal?: AbortSignal;
-  /** Called after each of the 32 regressed embeddings is known. */
+  /**
+   * Per prompt, in order: when one fires, that prompt leaves the batch at the next step (its rows
+   * leave the cache and later calls) and gets an ABORTED error in its place; the others go on.
+   * When every prompt has left, the regression stops.
+   */
+  readonly signals?: readonly (AbortSignal | undefined)[];
+  /** Called after each of the 32 regressed embeddings is known (while any prompt is still in). */
   readonly onStep?: (step: number, total: number) => void;
 }
 
@@ -27,32 +34,57 @@ export interface RegressionOptions {
  * requests, and each request's unconditional row, share every decoder call.
  *
  * Returns per prompt its rows' embeddings, [rows (1, or 2 when guided: conditional first),
- * image_tokens, hidden] as float32.
+ * image_tokens, hidden] as float32, or the ABORTED error of a prompt whose signal fired.
  */
 export async function regressImageEmbeddings(
   bundle: LoadedBundle,
   decoder: DecoderPipeline,
   prompts: readonly RegressionPrompt[],
   options: RegressionOptions = {},
-): Promise<Float32Array[]> {
+): Promise<(Float32Array | EmuBotError)[]> {
   const { tokens, model } = bundle.manifest;
   for (const prompt of prompts) {
     if (prompt.ids.at(-1) !== tokens.img_start) {
       throw new EmuBotError('INTERNAL', 'an image generation prompt must end with [IMG]');
     }
   }
-  const rows = prompts.flatMap((prompt) =>
+  const hidden = model.hidden_size;
+  const total = model.image_tokens;
+  const outcomes: (Float32Array | EmuBotError | undefined)[] = prompts.map(() => undefined);
+  const cancelledPrompts = (): number[] =>
+    prompts.flatMap((_, index) =>
+      outcomes[index] === undefined && options.signals?.[index]?.aborted === true ? [index] : [],
+    );
+  const cancel = (index: number): void => {
+    outcomes[index] = new EmuBotError('ABORTED', 'image generation was cancelled between steps', {
+      cause: options.signals?.[index]?.reason,
+    });
+  };
+  const stopIfAborted = (): void => {
+    if (options.signal?.aborted === true) {
+      throw new EmuBotError('ABORTED', 'image generation was cancelled between steps', {
+        cause: options.signal.reason,
+      });
+    }
+  };
+  stopIfAborted();
+  for (const index of cancelledPrompts()) cancel(index);
+  const starting = prompts.flatMap((prompt, index) =>
+    outcomes[index] === undefined ? [{ prompt, index }] : [],
+  );
+  if (starting.length === 0) return outcomes as EmuBotError[];
+
+  // Per live cache row: its prompt; rows of cancelled prompts are removed from the cache.
+  let rowPrompts = starting.flatMap(({ prompt, index }) => (prompt.guided ? [index, index] : [index]));
+  const rows = starting.flatMap(({ prompt }) =>
     prompt.guided ? [prompt.ids, [tokens.bos, tokens.img_start]] : [prompt.ids],
   );
   const images = await encodeImages(
     bundle,
-    prompts.flatMap((prompt) => prompt.pixelValues),
+    starting.flatMap(({ prompt }) => prompt.pixelValues),
   );
   const batch = await embedPrompts(bundle, rows, images);
-
-  const hidden = model.hidden_size;
-  const total = model.image_tokens;
-  const regressed = rows.map(() => new Float32Array(total * hidden));
+  const regressed = prompts.map((prompt) => new Float32Array((prompt.guided ? 2 : 1) * total * hidden));
   const cache = decoder.createCache();
   cache.addRows(rows.length);
   let output = await decoder.step(cache, {
@@ -63,37 +95,37 @@ export async function regressImageEmbeddings(
     keepLast: 1,
   });
   for (let step = 0; ; step++) {
-    rows.forEach((_, row) => {
-      (regressed[row] as Float32Array).set(
+    rowPrompts.forEach((index, row) => {
+      const second = row > 0 && rowPrompts[row - 1] === index ? 1 : 0;
+      (regressed[index] as Float32Array).set(
         output.regressed.subarray(row * hidden, (row + 1) * hidden),
-        step * hidden,
+        (second * total + step) * hidden,
       );
     });
     options.onStep?.(step + 1, total);
     if (step + 1 === total) break;
-    if (options.signal?.aborted === true) {
-      throw new EmuBotError('ABORTED', 'image generation was cancelled between steps', {
-        cause: options.signal.reason,
+    stopIfAborted();
+    const leaving = new Set(cancelledPrompts());
+    let fed = output.regressed;
+    if (leaving.size > 0) {
+      for (const index of leaving) cancel(index);
+      const kept = rowPrompts.flatMap((index, row) => (leaving.has(index) ? [] : [row]));
+      if (kept.length === 0) break;
+      const keptEmbeddings = new Float32Array(kept.length * hidden);
+      kept.forEach((row, at) => {
+        keptEmbeddings.set(output.regressed.subarray(row * hidden, (row + 1) * hidden), at * hidden);
       });
+      cache.reorder(kept);
+      rowPrompts = kept.map((row) => rowPrompts[row] as number);
+      fed = keptEmbeddings;
     }
-    const fed = decoder.ioType === 'float16' ? floatsToHalves(output.regressed) : output.regressed;
     output = await decoder.step(cache, {
-      inputsEmbeds: fed as EmbeddingArray,
-      positionIds: BigInt64Array.from(rows, (_, row) => BigInt(cache.tokens(row))),
-      incomingValid: new Uint8Array(rows.length).fill(1),
+      inputsEmbeds: (decoder.ioType === 'float16' ? floatsToHalves(fed) : fed) as EmbeddingArray,
+      positionIds: BigInt64Array.from(rowPrompts, (_, row) => BigInt(cache.tokens(row))),
+      incomingValid: new Uint8Array(rowPrompts.length).fill(1),
       incoming: 1,
       keepLast: 1,
     });
   }
-  const perPrompt: Float32Array[] = [];
-  let row = 0;
-  for (const prompt of prompts) {
-    const count = prompt.guided ? 2 : 1;
-    const joined = new Float32Array(count * total * hidden);
-    for (let index = 0; index < count; index++)
-      joined.set(regressed[row + index] as Float32Array, index * total * hidden);
-    perPrompt.push(joined);
-    row += count;
-  }
-  return perPrompt;
+  return prompts.map((_, index) => outcomes[index] ?? (regressed[index] as Float32Array));
 }

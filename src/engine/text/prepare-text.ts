@@ -50,9 +50,10 @@ export function prepareText(
   };
 }
 
-function searchOptions(
+/** The search a request's settings ask for, with the bundle's BOS and EOS. */
+export function searchOptions(
   settings: TextGenerationSettings,
-  tokenizer: EmuTokenizer,
+  tokenizer: Pick<EmuTokenizer, 'bosTokenId' | 'eosTokenId'>,
   streamer: TokenStreamer | undefined,
 ): GenerationOptions {
   const common = {
@@ -80,6 +81,7 @@ function searchOptions(
       strategy: 'beam',
       numBeams: settings.numBeams,
       lengthPenalty: settings.lengthPenalty,
+      earlyStopping: settings.earlyStopping ?? false,
     };
   }
   return { ...common, strategy: 'greedy', ...(streamer ? { streamer } : {}) };

@@ -6,7 +6,23 @@ export interface RunBounds {
   /** The child is killed once it has written more than this to stdout. */
   readonly maxOutputBytes: number;
   readonly signal?: AbortSignal | undefined;
+  /**
+   * The child's address-space limit (RLIMIT_AS), so a decoder that runs away on a crafted file
+   * fails its allocations instead of taking the host's memory. Default `defaultMaxMemoryBytes`.
+   */
+  readonly maxMemoryBytes?: number;
 }
+
+/**
+ * 4 GiB of address space: ffmpeg maps about 0.6 GiB before it decodes anything here (shared
+ * libraries and its threads' stacks; it cannot start under 0.5 GiB), and the frames it is asked
+ * for are bounded by the caller's output cap, so this leaves room for any real video while
+ * stopping one that would take the machine's memory.
+ */
+export const defaultMaxMemoryBytes = 4 * 1024 ** 3;
+
+/** What a program prints when an allocation or mapping fails under the limit. */
+const outOfMemory = /out of memory|cannot allocate memory|failed to map segment|bad_alloc|memory exhausted/i;
 
 export interface RunResult {
   /** Null when the process was ended by a signal. */
@@ -19,16 +35,26 @@ export interface RunResult {
 const stderrTailBytes = 8192;
 
 /**
- * Runs a program (never through a shell) with its arguments, stdin closed, and kills it with
+ * Runs a program with its arguments, stdin closed, under an address-space limit, and kills it with
  * SIGKILL when it outlives `timeoutMs`, writes more than `maxOutputBytes`, or `signal` aborts.
  * It settles only after the child has exited, so no process outlives a rejection. A missing
- * program is FFMPEG_UNAVAILABLE; a non-zero exit is the caller's to interpret.
+ * program, and one that fails for want of memory under the limit, are FFMPEG_UNAVAILABLE; another
+ * non-zero exit is the caller's to interpret.
+ *
+ * The limit is set by `/bin/sh -c 'ulimit -v KB; exec "$@"'`: the shell only sets the limit and
+ * replaces itself with the program (same pid); the command and arguments are passed as `"$@"`,
+ * never parsed by the shell.
  */
 export function runBounded(command: string, args: readonly string[], bounds: RunBounds): Promise<RunResult> {
   const { signal } = bounds;
   if (signal?.aborted) return Promise.reject(aborted(command));
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], shell: false });
+    const limitKb = Math.max(1, Math.floor((bounds.maxMemoryBytes ?? defaultMaxMemoryBytes) / 1024));
+    const child = spawn(
+      '/bin/sh',
+      ['-c', 'ulimit -v "$1" || exit 125; shift; exec "$@"', 'sh', String(limitKb), command, ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'], shell: false },
+    );
     const chunks: Buffer[] = [];
     let outputBytes = 0;
     let stderr = '';
@@ -77,6 +103,7 @@ export function runBounded(command: string, args: readonly string[], bounds: Run
     function settle(exitCode: number | null): void {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
+      failure ??= wrapperFailure(command, exitCode, child.signalCode, stderr, limitKb);
       if (failure !== undefined) reject(failure);
       else resolve({ exitCode, stdout: Buffer.concat(chunks), stderr });
     }
@@ -91,4 +118,43 @@ function timedOut(command: string, timeoutMs: number): EmuBotError {
 
 function aborted(command: string): EmuBotError {
   return new EmuBotError('ABORTED', `${command} was cancelled`);
+}
+
+/** Failures of the program's start or of its memory, told apart from its own errors. */
+function wrapperFailure(
+  command: string,
+  exitCode: number | null,
+  signal: NodeJS.Signals | null,
+  stderr: string,
+  limitKb: number,
+): EmuBotError | undefined {
+  if (exitCode === 0) return undefined;
+  const userMessage = 'That video needs too much memory to read; try a smaller or shorter one.';
+  if (outOfMemory.test(stderr)) {
+    const last = stderr.trim().split('\n').at(-1) ?? '';
+    return new EmuBotError(
+      'FFMPEG_UNAVAILABLE',
+      `${command} ran out of its ${limitKb * 1024}-byte memory limit: ${last}`,
+      { userMessage },
+    );
+  }
+  if (signal !== null && signal !== 'SIGKILL') {
+    return new EmuBotError(
+      'FFMPEG_UNAVAILABLE',
+      `${command} was ended by ${signal} (its memory limit is ${limitKb * 1024} bytes)`,
+      { userMessage },
+    );
+  }
+  // The shell's own failures to start the program (its messages start with its name, "sh: "):
+  // 127 not found, 126 not executable.
+  if ((exitCode === 127 || exitCode === 126) && /^sh: /m.test(stderr)) {
+    return new EmuBotError(
+      'FFMPEG_UNAVAILABLE',
+      `cannot run ${command}: ${exitCode === 127 ? 'ENOENT' : 'EACCES'}`,
+    );
+  }
+  if (exitCode === 125 && /ulimit/.test(stderr)) {
+    return new EmuBotError('FFMPEG_UNAVAILABLE', `cannot limit the memory of ${command}: ${stderr.trim()}`);
+  }
+  return undefined;
 }

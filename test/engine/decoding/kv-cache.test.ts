@@ -106,6 +106,93 @@ describe('KvCache', () => {
   });
 });
 
+/** Every row's used slots (keys and values, every layer and head) and validity, as plain data. */
+function snapshot(cache: KvCache): string[] {
+  const { dims } = cache.past(0);
+  return Array.from({ length: cache.rows }, (_, row) => {
+    const parts: number[] = [];
+    for (let layer = 0; layer < shape.layers; layer++) {
+      const { keys, values } = cache.past(layer);
+      for (let head = 0; head < shape.heads; head++) {
+        const start = (row * dims[1] + head) * dims[2] * dims[3];
+        const end = start + cache.length(row) * dims[3];
+        parts.push(...keys.subarray(start, end), ...values.subarray(start, end));
+      }
+    }
+    const slots = cache.attentionMask(0, new Uint8Array(0)).subarray(row * dims[2], (row + 1) * dims[2]);
+    const mask = Array.from(slots, Number);
+    // A slot past the row's length is never attended to, whatever stale entry it holds.
+    expect(mask.slice(cache.length(row)).every((valid) => valid === 0)).toBe(true);
+    return JSON.stringify([cache.length(row), cache.tokens(row), parts, mask.slice(0, cache.length(row))]);
+  });
+}
+
+describe('KvCache.reorder in place', () => {
+  it('matches a plain copy of the rows through swaps, cycles, duplicates and shrinking', () => {
+    let seed = 12345;
+    const random = (below: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % below;
+    };
+    const cache = new KvCache(shape);
+    cache.addRows(5);
+    step(
+      cache,
+      3,
+      Uint8Array.from({ length: 15 }, (_, index) => (index % 7 === 0 ? 0 : 1)),
+      0,
+    );
+    const fixed: number[][] = [
+      [1, 0, 2, 3, 4],
+      [1, 2, 3, 4, 0],
+      [4, 4, 4, 0, 1],
+      [0, 1, 2, 3, 3],
+      [3, 2, 1, 0, 0],
+    ];
+    for (let round = 0; round < 60; round++) {
+      const rows = cache.rows;
+      const sources =
+        fixed[round] ??
+        Array.from({ length: rows > 2 && round % 9 === 0 ? rows - 1 : rows }, () => random(rows));
+      const expected = sources.map((source) => snapshot(cache)[source]);
+      cache.reorder(sources);
+      expect(snapshot(cache), JSON.stringify(sources)).toEqual(expected);
+      step(cache, 1, new Uint8Array(cache.rows).fill(1), 10_000 * (round + 1));
+      if (cache.rows < 3) cache.addRows(2);
+    }
+  });
+
+  it('keeps its arrays and the rows that stay, copying only the rows that move', () => {
+    const cache = new KvCache(shape);
+    cache.addRows(4);
+    step(cache, 2, new Uint8Array(8).fill(1), 0);
+    const before = snapshot(cache);
+    const { keys } = cache.past(1);
+    cache.reorder([0, 0, 2, 1]);
+    expect(cache.past(1).keys.buffer).toBe(keys.buffer);
+    expect(snapshot(cache)).toEqual([before[0], before[0], before[2], before[1]]);
+  });
+
+  it('reorders an fp16 cache as it does an fp32 one', () => {
+    const half = new KvCache({ ...shape, type: 'float16' });
+    half.addRows(3);
+    half.reserve(2);
+    for (let layer = 0; layer < shape.layers; layer++) {
+      const entries = Uint16Array.from({ length: 3 * shape.heads * 2 * shape.headDim }, (_, index) => index);
+      half.write(
+        layer,
+        entries,
+        entries.map((value) => value + 1000),
+        2,
+      );
+    }
+    half.commit(2, new Uint8Array(6).fill(1));
+    const before = snapshot(half);
+    half.reorder([2, 0, 1]);
+    expect(snapshot(half)).toEqual([before[2], before[0], before[1]]);
+  });
+});
+
 describe('KvCache.append', () => {
   it("moves a prefilled cache's rows behind the running ones", () => {
     const running = new KvCache(shape);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../../src/core/index.js';
 import { type LoadedBundle, loadBundle } from '../../../src/engine/bundle/index.js';
 import { floats, floatTensor } from '../../../src/engine/image/denoise.js';
+import { batchKey, drawImages } from '../../../src/engine/image/draw.js';
 import { toRgbImage } from '../../../src/engine/image/postprocess.js';
 import { isFlagged } from '../../../src/engine/image/safety.js';
 import { OnnxEngine } from '../../../src/engine/onnx-engine.js';
@@ -156,5 +157,97 @@ describe('OnnxEngine.generateImage', () => {
     ).rejects.toMatchObject({
       code: 'BUNDLE_INVALID',
     });
+  });
+
+  it('draws with the scheduler a request names, the bundle default otherwise', async () => {
+    expect(bundle.manifest.image_decoder?.default_scheduler).toBe('pndm');
+    const progress = (steps: number[]) => ({ onProgress: ({ step }: { step: number }) => steps.push(step) });
+    const [byDefault, pndm, ddim]: number[][] = [[], [], []];
+    const plain = await engine.generateImage(request, progress(byDefault as number[]));
+    const named = await engine.generateImage(
+      { ...request, settings: { ...request.settings, scheduler: 'pndm' } },
+      progress(pndm as number[]),
+    );
+    const faster = await engine.generateImage(
+      { ...request, settings: { ...request.settings, scheduler: 'ddim' } },
+      progress(ddim as number[]),
+    );
+    expect(Buffer.from(named.png).equals(Buffer.from(plain.png))).toBe(true);
+    expect(Buffer.from(faster.png).equals(Buffer.from(plain.png))).toBe(false);
+    // PNDM runs 11 UNet calls for 10 steps (its first timestep twice), DDIM 10.
+    expect(byDefault).toHaveLength(32 + 11);
+    expect(pndm).toHaveLength(32 + 11);
+    expect(ddim).toEqual(Array.from({ length: 32 + 10 }, (_, index) => index + 1));
+    expect(batchKey({ ...request, settings: { ...request.settings, scheduler: 'ddim' } })).not.toBe(
+      batchKey(request),
+    );
+  });
+});
+
+describe('drawImages in a batch', () => {
+  const request: ImageRequest = {
+    model: 'pretrain',
+    prompt: 'A red circle.',
+    images: [],
+    settings: { seed: 3, steps: 4, guidanceScale: 7.5, width: 64, height: 64 },
+  };
+  const tokenizer = () => engine.tokenizer('pretrain');
+
+  it('lets a request cancelled during the regression leave at its next step', async () => {
+    const controller = new AbortController();
+    const seen: number[] = [];
+    const outcomes = await drawImages(bundle, tokenizer(), [
+      {
+        request,
+        options: {
+          signal: controller.signal,
+          onProgress: ({ step }) => {
+            seen.push(step);
+            if (step === 5) controller.abort();
+          },
+        },
+      },
+      { request: { ...request, settings: { ...request.settings, seed: 4 } }, options: {} },
+    ]);
+    expect(outcomes[0]).toMatchObject({ code: 'ABORTED' });
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+    const [alone] = await drawImages(bundle, tokenizer(), [
+      { request: { ...request, settings: { ...request.settings, seed: 4 } }, options: {} },
+    ]);
+    const mine = await sharp((outcomes[1] as { png: Uint8Array }).png)
+      .raw()
+      .toBuffer();
+    const theirs = await sharp((alone as { png: Uint8Array }).png)
+      .raw()
+      .toBuffer();
+    let largest = 0;
+    mine.forEach((byte, at) => {
+      largest = Math.max(largest, Math.abs(byte - (theirs[at] as number)));
+    });
+    expect(largest).toBeLessThanOrEqual(1);
+  });
+
+  it('stops the regression, and never denoises, when every request is cancelled', async () => {
+    const controllers = [new AbortController(), new AbortController()];
+    const seen: number[][] = [[], []];
+    const outcomes = await drawImages(
+      bundle,
+      tokenizer(),
+      controllers.map((controller, index) => ({
+        request: { ...request, settings: { ...request.settings, seed: 20 + index } },
+        options: {
+          signal: controller.signal,
+          onProgress: ({ step }) => {
+            seen[index]?.push(step);
+            if (step === 2 + index) controller.abort();
+          },
+        },
+      })),
+    );
+    expect(outcomes.map((outcome) => (outcome as { code?: string }).code)).toEqual(['ABORTED', 'ABORTED']);
+    expect(seen).toEqual([
+      [1, 2],
+      [1, 2, 3],
+    ]);
   });
 });

@@ -129,4 +129,58 @@ describe('regressImageEmbeddings', () => {
     });
     await expect(running).rejects.toMatchObject({ code: 'ABORTED' });
   });
+
+  it('lets one prompt of a batch leave at the next step, its rows leaving the decoder calls', async () => {
+    const prompts = await Promise.all(goldens.map(promptOf));
+    expect(prompts.length).toBeGreaterThanOrEqual(2);
+    const controller = new AbortController();
+    const decoder = new DecoderPipeline(bundle);
+    const rowsPerCall: number[] = [];
+    const step = decoder.step.bind(decoder);
+    decoder.step = (cache, input) => {
+      rowsPerCall.push(cache.rows);
+      return step(cache, input);
+    };
+    const rowsOf = (prompt: (typeof prompts)[number]) => (prompt.guided ? 2 : 1);
+    const allRows = prompts.reduce((sum, prompt) => sum + rowsOf(prompt), 0);
+    const outcomes = await regressImageEmbeddings(bundle, decoder, prompts, {
+      signals: prompts.map((_, index) => (index === 0 ? controller.signal : undefined)),
+      onStep: (done) => {
+        if (done === 3) controller.abort();
+      },
+    });
+    expect(outcomes[0]).toMatchObject({ code: 'ABORTED' });
+    // The prefill and two steps with every row, then the rest without the cancelled prompt's.
+    expect(rowsPerCall.slice(0, 3)).toEqual([allRows, allRows, allRows]);
+    expect(new Set(rowsPerCall.slice(3))).toEqual(
+      new Set([allRows - rowsOf(prompts[0] as (typeof prompts)[number])]),
+    );
+    expect(rowsPerCall).toHaveLength(32);
+    for (const [index, prompt] of prompts.entries()) {
+      if (index === 0) continue;
+      const [alone] = await regressImageEmbeddings(bundle, new DecoderPipeline(bundle), [prompt]);
+      expect(
+        worstToleranceRatio(outcomes[index] as Float32Array, asGolden(alone as Float32Array)),
+      ).toBeLessThan(1);
+    }
+  });
+
+  it('stops the regression once every prompt of a batch is cancelled', async () => {
+    const prompts = await Promise.all(goldens.map(promptOf));
+    const controllers = prompts.map(() => new AbortController());
+    const steps: number[] = [];
+    const outcomes = await regressImageEmbeddings(bundle, new DecoderPipeline(bundle), prompts, {
+      signals: controllers.map((controller) => controller.signal),
+      onStep: (done) => {
+        steps.push(done);
+        // One leaves after step 2, the rest after step 4.
+        if (done === 2) controllers[0]?.abort();
+        if (done === 4) for (const controller of controllers) controller.abort();
+      },
+    });
+    expect(outcomes.map((outcome) => (outcome as { code?: string }).code)).toEqual(
+      prompts.map(() => 'ABORTED'),
+    );
+    expect(steps).toEqual([1, 2, 3, 4]);
+  });
 });

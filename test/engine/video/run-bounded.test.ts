@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type EmuBotError, isEmuBotError } from '../../../src/core/index.js';
-import { runBounded } from '../../../src/engine/video/run-bounded.js';
+import { defaultMaxMemoryBytes, runBounded } from '../../../src/engine/video/run-bounded.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'emu-bot-run-bounded-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -99,5 +99,41 @@ describe('runBounded', () => {
     );
     expect(error.code).toBe('FFMPEG_UNAVAILABLE');
     expect(error.message).toBe('cannot run /nonexistent/ffmpeg: ENOENT');
+  });
+
+  it('fails a child that outgrows its memory limit with the typed error', async () => {
+    // Doubles a string towards 128 MB (bounded, should the limit not hold); 64 MiB stops it.
+    const grow = ['BEGIN { s = "x"; while (length(s) < 134217728) s = s s; print length(s) }'];
+    const error = await failure(
+      runBounded('awk', grow, { timeoutMs: 10_000, maxOutputBytes: 100, maxMemoryBytes: 64 * 1024 ** 2 }),
+    );
+    expect(error.code).toBe('FFMPEG_UNAVAILABLE');
+    expect(error.message).toMatch(/^awk ran out of its 67108864-byte memory limit: /);
+    expect(error.userMessage).toMatch(/too much memory/);
+  });
+
+  it('lets a child that stays within its memory limit finish', async () => {
+    const small = ['BEGIN { s = "x"; while (length(s) < 1048576) s = s s; print length(s) }'];
+    const result = await runBounded('awk', small, {
+      timeoutMs: 10_000,
+      maxOutputBytes: 100,
+      maxMemoryBytes: 64 * 1024 ** 2,
+    });
+    expect(result).toMatchObject({ exitCode: 0 });
+    expect(result.stdout.toString()).toBe('1048576\n');
+  });
+
+  it('runs the program under the address-space limit, 4 GiB unless told', async () => {
+    const limit = (bounds: { maxMemoryBytes?: number }) =>
+      runBounded('sh', ['-c', 'ulimit -v'], { timeoutMs: 5000, maxOutputBytes: 100, ...bounds });
+    expect((await limit({})).stdout.toString()).toBe(`${(defaultMaxMemoryBytes / 1024).toString()}\n`);
+    expect(defaultMaxMemoryBytes).toBe(4 * 1024 ** 3);
+    expect((await limit({ maxMemoryBytes: 1024 ** 3 })).stdout.toString()).toBe('1048576\n');
+  });
+
+  it('reports a program that cannot be executed as FFMPEG_UNAVAILABLE', async () => {
+    const error = await failure(runBounded(join(scratch), [], { timeoutMs: 1000, maxOutputBytes: 1 }));
+    expect(error.code).toBe('FFMPEG_UNAVAILABLE');
+    expect(error.message).toBe(`cannot run ${scratch}: EACCES`);
   });
 });
