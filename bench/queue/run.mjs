@@ -2,8 +2,8 @@
 //
 //   npm run bench:queue
 //
-// Three sides: raw BullMQ, raw BullMQ with priorities (BullMQ's slower prioritized path, which
-// emu-bot's fairness rides on), and emu-bot. For 1, 2 and 4 worker processes, each side gets (1) dispatch throughput: the queue is paused,
+// Three sides: raw BullMQ, raw BullMQ with priorities and emu-bot's job options (BullMQ's
+// prioritized path, which emu-bot's fairness rides on: the honest baseline), and emu-bot. For 1, 2 and 4 worker processes, each side gets (1) dispatch throughput: the queue is paused,
 // filled with jobs from 100 users, resumed, and drained by workers whose engine does nothing
 // (jobs/s from resume to the last start); (2) enqueue-to-start latency at a steady 400 jobs/s
 // (p50, p99), from the producer's clock before it enqueues to the start of the job in a worker.
@@ -110,13 +110,26 @@ const report = (workers) =>
     }),
   );
 
+/**
+ * The options emu-bot gives every job (src/queue/client.ts, with the default configuration), so
+ * that "raw+priority" is BullMQ doing what emu-bot asks of it: a priority, retries with backoff,
+ * and completed jobs kept for the result TTL.
+ */
+const emuJobOptions = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { age: 86_400 },
+  removeOnFail: { age: 86_400 },
+};
+
 /** What each side does to enqueue one job; `t` is the producer's clock before enqueueing. */
 async function producer(mode, port, prefix) {
   if (mode !== 'emu') {
     const queue = new Queue('raw', { connection: { host: '127.0.0.1', port }, prefix: '{raw}' });
     return {
       queue,
-      enqueue: (index, t) => queue.add('job', { t }, mode === 'raw' ? {} : { priority: 1 + (index % 100) }),
+      enqueue: (index, t) =>
+        queue.add('job', { t }, mode === 'raw' ? {} : { ...emuJobOptions, priority: 1 + (index % 100) }),
       close: () => queue.close(),
     };
   }

@@ -51,6 +51,11 @@ export const configSchema = z.strictObject({
   }),
   redis: z.strictObject({
     url: redisUrl,
+    /**
+     * Seed nodes of a Redis Cluster (`redis://host:port`, `rediss://` for TLS); when any are
+     * given, emu-bot connects to the cluster through them and `url` is not used.
+     */
+    clusterNodes: z.array(redisUrl).max(100),
     username: z.string().min(1).nullable(),
     password: secret,
     keyPrefix: z

@@ -5,13 +5,13 @@ import type { Config } from '../config/index.js';
 import { EmuBotError } from '../core/index.js';
 import type { ModelKind } from '../engine/index.js';
 import { createRedisConnection } from './connection.js';
-import { imageKeys, jobScopeKeys, jobTtlMs } from './job-keys.js';
+import { imageKeys, type JobScopeKeys, jobScopeKeys, jobTtlMs } from './job-keys.js';
 import { validateJobRequest } from './job-schema.js';
 import type { EnqueuedJob, JobData, JobRequest, PriorityClass } from './job-types.js';
 import { QueueKeys } from './keys.js';
 import type { QueueMetrics } from './metrics.js';
 import { ResultPublisher } from './result-publisher.js';
-import { admitScript } from './scripts/admission.js';
+import { admitScript, withdrawScript } from './scripts/admission.js';
 import { cancelScript } from './scripts/status.js';
 import { WaitEstimator } from './wait-estimate.js';
 import { WorkerRegistry } from './worker-registry.js';
@@ -124,16 +124,40 @@ export class JobClient {
       settings: request.request.settings,
       enqueuedAt: now,
     };
-    await this.queue(model).add(request.kind, data, {
-      jobId,
-      priority: value,
-      attempts: queue.attempts,
-      backoff: { type: 'exponential', delay: 1000 },
-      removeOnComplete: { age: Math.ceil(queue.resultTtlMs / 1000) },
-      removeOnFail: { age: Math.ceil(queue.resultTtlMs / 1000) },
-    });
+    try {
+      await this.queue(model).add(request.kind, data, {
+        jobId,
+        priority: value,
+        attempts: queue.attempts,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: { age: Math.ceil(queue.resultTtlMs / 1000) },
+        removeOnFail: { age: Math.ceil(queue.resultTtlMs / 1000) },
+      });
+    } catch (error) {
+      await this.#withdraw(jobId, model, scope, images.length);
+      throw error;
+    }
     const perJob = perJobMs === undefined || perJobMs === null ? null : Number(perJobMs);
     return { jobId, model, position, estimatedWaitMs: this.estimator.estimate(position, perJob, workers) };
+  }
+
+  /**
+   * Takes back the admission of a job whose add failed, so that it counts against no limit and
+   * its images do not linger: the job is removed from BullMQ in case the add went through and
+   * only its reply was lost, then its waiting entries and images go. Best effort: when Redis is
+   * unreachable, the entries expire with their scores and the images with their TTL.
+   */
+  async #withdraw(jobId: string, model: ModelKind, scope: JobScopeKeys, imageCount: number): Promise<void> {
+    try {
+      await this.queue(model).remove(jobId);
+      await withdrawScript.run(
+        this.#redis,
+        [scope.userWaiting, scope.serverWaiting, ...imageKeys(this.keys, jobId, imageCount)],
+        [jobId],
+      );
+    } catch {
+      // Redis is unreachable (or a worker already holds the job): nothing more to undo here.
+    }
   }
 
   /**

@@ -44,7 +44,10 @@ export class Batcher {
   readonly #settings: BatchSettings;
   #pending: Pending[] = [];
   #running = false;
-  #timer: NodeJS.Timeout | undefined;
+  /** Cancels the pending wake-up (a timer for the window, or the next turn of the event loop). */
+  #cancelWake: (() => void) | undefined;
+  /** The turn after the window ended has passed: the oldest task's batch is due. */
+  #gathered = false;
 
   constructor(engine: Engine, settings: BatchSettings) {
     this.#engine = engine;
@@ -86,16 +89,28 @@ export class Batcher {
     const oldest = this.#pending[0];
     if (oldest === undefined) return;
     const companions = this.#pending.filter((pending) => pending.key === oldest.key).length;
-    const due = oldest.arrivedAt + this.#settings.windowMs;
-    if (companions >= this.#settings.batchSize || Date.now() >= due) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
+    const wait = oldest.arrivedAt + this.#settings.windowMs - Date.now();
+    if (companions >= this.#settings.batchSize || (wait <= 0 && this.#gathered)) {
+      this.#cancelWake?.();
+      this.#cancelWake = undefined;
+      this.#gathered = false;
       void this.#flush(oldest.key);
-    } else if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        this.#schedule();
-      }, due - Date.now());
+      return;
+    }
+    if (this.#cancelWake !== undefined) return;
+    // Once the window is over, one more turn of the event loop gathers the tasks that arrive in
+    // the same turn (jobs a worker took together), so that they run together.
+    const wake = () => {
+      this.#cancelWake = undefined;
+      this.#gathered = wait <= 0;
+      this.#schedule();
+    };
+    if (wait <= 0) {
+      const immediate = setImmediate(wake);
+      this.#cancelWake = () => clearImmediate(immediate);
+    } else {
+      const timer = setTimeout(wake, wait);
+      this.#cancelWake = () => clearTimeout(timer);
     }
   }
 

@@ -57,7 +57,7 @@ export function createProcessor(context: ProcessorContext) {
     } catch (error) {
       throw await rejectMalformed(context, job, error);
     }
-    const verdict = await start(context, job, data);
+    const { verdict, images } = await start(context, job, data);
     if (verdict === 'published') return { published: false };
     if (verdict === 'user-busy' || verdict === 'server-busy') {
       await job.moveToDelayed(Date.now() + deferMs, token);
@@ -78,7 +78,7 @@ export function createProcessor(context: ProcessorContext) {
         { model: data.model, kind: data.kind },
         (Date.now() - data.enqueuedAt) / 1000,
       );
-      const task = { kind: data.kind, request: await request(context, jobId, data) } as Parameters<
+      const task = { kind: data.kind, request: request(jobId, data, images) } as Parameters<
         Batcher['run']
       >[0];
       const output = await context.batcher.run(task, {
@@ -102,13 +102,24 @@ export function createProcessor(context: ProcessorContext) {
   };
 }
 
-async function start(context: ProcessorContext, job: Job<JobData>, data: JobData): Promise<string> {
+/** What `start` said: the verdict, and for a started job its stored images. */
+interface StartVerdict {
+  readonly verdict: 'started' | 'published' | 'cancelled' | 'user-busy' | 'server-busy';
+  readonly images: readonly Buffer[];
+}
+
+/**
+ * Runs `startScript` for the job. The jobs this worker takes in one turn of the event loop (a
+ * batch's worth, when a batch finished together) start in one script call; a started job's
+ * images come back with the verdict.
+ */
+async function start(context: ProcessorContext, job: Job<JobData>, data: JobData): Promise<StartVerdict> {
   const { keys, config, redis } = context;
   const jobId = job.id as string;
   const scope = jobScopeKeys(keys, data.origin);
   const now = Date.now();
   const limits = config.queue.limits;
-  return (await startScript.run(
+  const reply = (await startScript.run(
     redis,
     [
       scope.userWaiting,
@@ -117,6 +128,7 @@ async function start(context: ProcessorContext, job: Job<JobData>, data: JobData
       scope.serverRunning,
       keys.cancelled(jobId),
       keys.published(jobId),
+      ...imageKeys(keys, jobId, data.images.length),
     ],
     [
       jobId,
@@ -126,7 +138,9 @@ async function start(context: ProcessorContext, job: Job<JobData>, data: JobData
       scope.hasServer ? limits.serverRunning : 0,
       config.queue.runTimeoutMs * config.queue.attempts + config.queue.waitTimeoutMs,
     ],
-  )) as string;
+  )) as Buffer[];
+  const [verdict, ...images] = reply;
+  return { verdict: String(verdict) as StartVerdict['verdict'], images };
 }
 
 /** A job first taken after its wait timeout is answered instead of run (re-runs are exempt). */
@@ -139,13 +153,10 @@ function checkWaited(job: Job<JobData>, data: JobData, config: Config): void {
   }
 }
 
-async function request(context: ProcessorContext, jobId: string, data: JobData) {
-  const buffers = await Promise.all(
-    imageKeys(context.keys, jobId, data.images.length).map((key) => context.redis.getBuffer(key)),
-  );
+function request(jobId: string, data: JobData, stored: readonly Buffer[]) {
   const images: RgbImage[] = data.images.map((image, index) => {
-    const bytes = buffers[index];
-    if (bytes === null || bytes === undefined) {
+    const bytes = stored[index];
+    if (bytes === undefined || bytes.length === 0) {
       throw new EmuBotError('JOB_TIMEOUT', `the images of job ${jobId} expired before it ran`);
     }
     return { width: image.width, height: image.height, data: new Uint8Array(bytes) };

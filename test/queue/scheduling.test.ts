@@ -105,6 +105,32 @@ describe('priorities and fairness', () => {
     const estimates = places.map((update) => (update.state === 'queued' ? update.estimatedWaitMs : null));
     expect(estimates.some((estimate) => estimate !== null && estimate > 0)).toBe(true);
   });
+
+  it("keeps one person's 50 queued jobs from starving others, even those who come later", async () => {
+    const { bot, sink, startWorker } = await setUp({
+      EMU_BOT_QUEUE__LIMITS__USER_QUEUED: '50',
+      EMU_BOT_QUEUE__LIMITS__SERVER_QUEUED: '100',
+    });
+    for (let index = 1; index <= 50; index++) await bot.enqueue(textRequest('ada', `ada ${index}`));
+    await expect(bot.enqueue(textRequest('ada', 'ada 51'))).rejects.toMatchObject({
+      code: 'QUEUE_LIMIT_REACHED',
+    });
+    for (const user of ['bob', 'cy', 'dan']) {
+      for (let index = 1; index <= 2; index++) await bot.enqueue(textRequest(user, `${user} ${index}`));
+    }
+    const engine = await startWorker(10);
+    await eventually(() => engine.stats.prompts.length >= 12);
+    // Someone arriving while ada's backlog drains goes next (or after the one job already taken).
+    const startedBefore = engine.stats.prompts.length;
+    const late = await bot.enqueue(textRequest('eve', 'eve 1'));
+    expect(late.position).toBe(1);
+    await eventually(() => sink.outcomes.length === 57, 30_000);
+    const order = engine.stats.prompts;
+    expect(order.slice(0, 8)).toEqual(['ada 1', 'bob 1', 'cy 1', 'dan 1', 'ada 2', 'bob 2', 'cy 2', 'dan 2']);
+    expect(order.indexOf('eve 1')).toBeLessThanOrEqual(startedBefore + 1);
+    const adas = order.filter((prompt) => prompt.startsWith('ada'));
+    expect(adas).toEqual(Array.from({ length: 50 }, (_, index) => `ada ${index + 1}`));
+  });
 });
 
 describe('limits', () => {
@@ -151,6 +177,32 @@ describe('limits', () => {
     expect(engine.stats.maxActive).toBe(2);
     expect(engine.stats.prompts.slice(0, 2).sort()).toEqual(['ada 1', 'bob 1']);
     expect(engine.stats.prompts.slice(2)).toEqual(['ada 2', 'ada 3']);
+  });
+
+  it('runs at most serverRunning jobs of one server at once, while other servers use the free slots', async () => {
+    const { bot, sink } = await setUp({ EMU_BOT_QUEUE__LIMITS__SERVER_RUNNING: '1' });
+    const config = await queueTestConfig(
+      queueTestEnv(server, {
+        EMU_BOT_REDIS__KEY_PREFIX: bot.client.keys.bullPrefix.slice(1, -1),
+        EMU_BOT_QUEUE__LIMITS__SERVER_RUNNING: '1',
+        EMU_BOT_WORKER__BATCH_SIZE: '3',
+        EMU_BOT_WORKER__BATCH_WINDOW_MS: '100',
+      }),
+    );
+    const elsewhere = (userId: string, prompt: string): JobRequest => {
+      const request = textRequest(userId, prompt);
+      return { ...request, origin: { ...request.origin, serverId: 'server-2' } };
+    };
+    const ada = await bot.enqueue(textRequest('ada', 'ada 1'));
+    const bob = await bot.enqueue(textRequest('bob', 'bob 1'));
+    const cy = await bot.enqueue(elsewhere('cy', 'cy 1'));
+    const engine = createTestEngine({ models: ['instruct'], delayMs: 200 });
+    closing.push(await GpuWorker.start({ config, engine, logger }));
+    await eventually(() => sink.outcomes.length === 3);
+    expect(engine.stats.maxActive).toBe(2);
+    expect(engine.stats.prompts.slice(0, 2).sort()).toEqual(['ada 1', 'cy 1']);
+    expect(engine.stats.prompts[2]).toBe('bob 1');
+    for (const job of [ada, bob, cy]) expect(sink.outcome(job.jobId)).toMatchObject({ status: 'completed' });
   });
 });
 

@@ -1,4 +1,4 @@
-import { LuaScript } from '../lua-script.js';
+import { BatchedScript, LuaScript } from '../lua-script.js';
 
 /**
  * Admits a job: refuses it when no live worker holds its model or the user or server is at its
@@ -16,8 +16,10 @@ import { LuaScript } from '../lua-script.js';
  * the k-th waiting job of every user shares rank k, so ranks interleave users round by round,
  * while one user's own jobs never overtake each other. The BullMQ priority is base + rank.
  * Returns {'ok', priority, position, workers, time per job or false} or {reason, count}.
+ * Batched: the requests a bot enqueues in one turn of the event loop are admitted in one call,
+ * in the order they were made.
  */
-export const admitScript = new LuaScript(
+export const admitScript = new BatchedScript(
   'admit',
   `
 local rcall = redis.call
@@ -59,13 +61,18 @@ return {'ok', priority, position, workers, rcall('HGET', KEYS[7], ARGV[9])}
 /**
  * Moves a job from waiting to running when a worker takes it, unless the user or server is at
  * its running limit, or the job was cancelled or already answered (a re-run after a crash).
- * A job already counted as running (the same job re-run) passes the limit check.
+ * A job already counted as running (the same job re-run) passes the limit check. A started job
+ * gets its stored images back in the same step, so that it needs no further read.
  *
- * KEYS: user waiting, user running, server waiting, server running, cancelled, published.
- * ARGV: job id, now, lease expiry, user running limit, server running limit (0 for none), TTL.
- * Returns 'started', 'published', 'cancelled', 'user-busy' or 'server-busy'.
+ * KEYS: user waiting, user running, server waiting, server running, cancelled, published, then
+ * one key per image. ARGV: job id, now, lease expiry, user running limit, server running limit
+ * (0 for none), TTL.
+ * Returns {'started', image bytes ('' for an image that expired)...}, or {'published'},
+ * {'cancelled'}, {'user-busy'} or {'server-busy'}. Batched and binary: the jobs a worker takes
+ * in one turn of the event loop start in one call, in order (so running limits count each other),
+ * and replies come back as Buffers.
  */
-export const startScript = new LuaScript(
+export const startScript = new BatchedScript(
   'start',
   `
 local rcall = redis.call
@@ -73,14 +80,14 @@ local jobId = ARGV[1]
 local now = tonumber(ARGV[2])
 local userLimit = tonumber(ARGV[4])
 local serverLimit = tonumber(ARGV[5])
-if rcall('EXISTS', KEYS[6]) == 1 then return 'published' end
-if rcall('EXISTS', KEYS[5]) == 1 then return 'cancelled' end
+if rcall('EXISTS', KEYS[6]) == 1 then return {'published'} end
+if rcall('EXISTS', KEYS[5]) == 1 then return {'cancelled'} end
 rcall('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-if not rcall('ZSCORE', KEYS[2], jobId) and rcall('ZCARD', KEYS[2]) >= userLimit then return 'user-busy' end
+if not rcall('ZSCORE', KEYS[2], jobId) and rcall('ZCARD', KEYS[2]) >= userLimit then return {'user-busy'} end
 if serverLimit > 0 then
   rcall('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
   if not rcall('ZSCORE', KEYS[4], jobId) and rcall('ZCARD', KEYS[4]) >= serverLimit then
-    return 'server-busy'
+    return {'server-busy'}
   end
   rcall('ZREM', KEYS[3], jobId)
   rcall('ZADD', KEYS[4], ARGV[3], jobId)
@@ -89,8 +96,11 @@ end
 rcall('ZREM', KEYS[1], jobId)
 rcall('ZADD', KEYS[2], ARGV[3], jobId)
 rcall('PEXPIRE', KEYS[2], ARGV[6])
-return 'started'
+local started = {'started'}
+for i = 7, #KEYS do started[i - 5] = rcall('GET', KEYS[i]) or '' end
+return started
 `,
+  { binary: true },
 );
 
 /**
@@ -110,6 +120,23 @@ if ARGV[3] == '1' then
   rcall('ZREM', KEYS[4], ARGV[1])
   rcall('ZADD', KEYS[3], ARGV[2], ARGV[1])
 end
+return 1
+`,
+);
+
+/**
+ * Takes back an admission whose job never reached BullMQ (the add failed): forgets the job's
+ * waiting entries and deletes its stored images. The user's rank is left as it is, a harmless
+ * gap (see docs/queue.md).
+ *
+ * KEYS: user waiting, server waiting, then the job's image keys. ARGV: job id.
+ */
+export const withdrawScript = new LuaScript(
+  'withdraw',
+  `
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+for i = 3, #KEYS do redis.call('DEL', KEYS[i]) end
 return 1
 `,
 );

@@ -1,4 +1,4 @@
-import { LuaScript } from '../lua-script.js';
+import { BatchedScript, LuaScript } from '../lua-script.js';
 
 /**
  * Publishes a job's one outcome: sets the job's `published` record and appends the outcome to
@@ -11,9 +11,10 @@ import { LuaScript } from '../lua-script.js';
  * KEYS: published, results stream, user waiting, user running, server waiting, server running,
  * run times, then the job's image keys. ARGV: job id, TTL in ms, oldest stream id to keep,
  * run-times field, run time in ms ('' when the job did not run), then the entry's field/value
- * pairs. Returns 1 when published, 0 when it already was.
+ * pairs. Returns 1 when published, 0 when it already was. Batched: the outcomes of a batch that
+ * finished together are published in one call.
  */
-export const publishScript = new LuaScript(
+export const publishScript = new BatchedScript(
   'publish',
   `
 local rcall = redis.call
