@@ -1,11 +1,11 @@
 import { join } from 'node:path';
-import { type Client, Events } from 'discord.js';
+import { type Client, Events, REST } from 'discord.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AuditLog, Moderator } from '../../chat/index.js';
 import type { Config } from '../../config/index.js';
 import { EmuBotError } from '../../core/index.js';
-import { EmuTokenizer } from '../../engine/index.js';
+import { EmuTokenizer, readManifest } from '../../engine/index.js';
 import { AttachmentDownloader, createPixelsDecoder } from '../../media/index.js';
 import {
   type BotAdapter,
@@ -27,6 +27,8 @@ import { MessageHandler } from './message-handler.js';
 import { QueueStatusReader } from './queue-status.js';
 import { DiscordReplies } from './replies.js';
 import { Requester } from './requester.js';
+import { RestLanes } from './rest-lanes.js';
+import { WaitingMessages } from './waiting-messages.js';
 
 const dayMs = 86_400_000;
 
@@ -42,8 +44,11 @@ export class DiscordAdapter implements BotAdapter {
   readonly #client: Client;
   readonly #redis: Redis;
   readonly #replies: DiscordReplies;
+  readonly #lanes: RestLanes;
+  readonly #webhookLanes: RestLanes;
   readonly #drawings: DrawingStore;
   readonly #views: JobViews;
+  readonly #waiting: WaitingMessages;
   readonly #downloader: AttachmentDownloader;
   readonly #audit: AuditLog | undefined;
   #queue: JobSubmitter | undefined;
@@ -60,10 +65,24 @@ export class DiscordAdapter implements BotAdapter {
     this.#client.rest.setToken(token.reveal());
     this.#redis = createRedisConnection(config.redis);
     this.#redis.on('error', (error) => this.#logger.warn({ err: error }, 'Redis (Discord adapter)'));
-    this.#replies = new DiscordReplies(this.#client.rest);
+    this.#lanes = new RestLanes(this.#client.rest);
+    // Interaction webhooks are authorised by their token and not counted against the bot's global
+    // limit: a client of their own (with discord.js's default 50 a second) keeps them out of the
+    // bot's queue.
+    const webhooks = new REST({ api: config.discord.apiUrl, cdn: config.discord.cdnUrl });
+    this.#webhookLanes = new RestLanes(webhooks, { reserve: 0 });
+    this.#replies = new DiscordReplies({
+      rest: this.#client.rest,
+      webhooks,
+      lanes: this.#lanes,
+      webhookLanes: this.#webhookLanes,
+    });
     const keys = new QueueKeys(config.redis.keyPrefix);
     this.#drawings = new DrawingStore(this.#redis, keys.bullPrefix, config.discord.buttonTtlDays * dayMs);
-    this.#views = new JobViews(this.#replies, config.discord.updateIntervalMs);
+    this.#waiting = new WaitingMessages(this.#redis, keys.bullPrefix, dayMs);
+    this.#views = new JobViews(this.#replies, config.discord.updateIntervalMs, {
+      remember: (jobId, messageId) => this.#waiting.save(jobId, messageId),
+    });
     const { attachments } = config;
     this.#downloader = new AttachmentDownloader({
       ...attachments,
@@ -73,17 +92,20 @@ export class DiscordAdapter implements BotAdapter {
       config.audit.directory === null
         ? undefined
         : new AuditLog({ ...config.audit, directory: config.audit.directory });
-    if (config.moderation.flaggedImages === 'blur') {
-      this.#logger.warn(
-        'moderation.flaggedImages is blur, but blurring is not available yet: flagged images are refused',
-      );
-    }
   }
 
   async start(queue: JobSubmitter, signal: AbortSignal): Promise<void> {
     this.#queue = queue;
     const config = this.#config;
     const tokenizer = await EmuTokenizer.fromFile(join(config.models.instruct.bundle, 'tokenizer.json'));
+    // "step 23/50" counts denoising steps: the drawing model's regression steps come first.
+    await readManifest(config.models.pretrain.bundle)
+      .then((manifest) => {
+        this.#views.regressionSteps = manifest.model.image_tokens;
+      })
+      .catch((error: unknown) =>
+        this.#logger.debug({ err: error }, 'drawing bundle unreadable here: Emu regresses 32 steps'),
+      );
     const requester = new Requester({
       config,
       moderator: new Moderator(config.moderation),
@@ -114,7 +136,7 @@ export class DiscordAdapter implements BotAdapter {
       queue: () => this.#submitter(),
     });
     const interactions = new InteractionHandler({ ...common, drawings: this.#drawings, status, buttons });
-    const messages = new MessageHandler(common);
+    const messages = new MessageHandler({ ...common, lanes: this.#lanes });
     const report = (what: string) => (error: unknown) => this.#logger.error({ err: error }, `${what} failed`);
     this.#client.on(
       Events.MessageCreate,
@@ -135,7 +157,9 @@ export class DiscordAdapter implements BotAdapter {
   }
 
   async deliver(outcome: JobOutcome, signal: AbortSignal): Promise<void> {
-    await this.#views.finish(outcome.jobId);
+    // A waiting message posted after the job was queued, by this process or another one.
+    const waitingMessageId =
+      (await this.#views.finish(outcome.jobId)) ?? (await this.#waiting.get(outcome.jobId));
     signal.throwIfAborted();
     await deliverOutcome(
       {
@@ -144,6 +168,7 @@ export class DiscordAdapter implements BotAdapter {
         flaggedImages: this.#config.moderation.flaggedImages,
       },
       outcome,
+      waitingMessageId,
     );
   }
 
@@ -154,6 +179,8 @@ export class DiscordAdapter implements BotAdapter {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       await this.#views.close();
+      this.#lanes.close();
+      this.#webhookLanes.close();
       await this.#client.destroy();
       await Promise.allSettled([this.#downloader.close(), this.#audit?.close()]);
       this.#redis.disconnect();

@@ -16,14 +16,26 @@ export interface DeliveryParts {
 
 /**
  * Posts a job's final answer from its reference: text replaces the waiting message (split into
- * more messages past 2,000 characters), and a drawing's images are posted together with their
- * buttons once the last one is in. Safe to call again for the same job after a failure.
+ * more messages past 2,000 characters; posted anew when there is none, `waitingMessageId` naming
+ * one posted since the job was queued), and a drawing's images are posted together with their
+ * buttons once the last one is in. A failure is shown only to the person while the interaction's
+ * token lives. Safe to call again for the same job after a failure.
  */
-export async function deliverOutcome(parts: DeliveryParts, outcome: JobOutcome): Promise<void> {
-  const reference = decodeReference(outcome.origin.reference);
+export async function deliverOutcome(
+  parts: DeliveryParts,
+  outcome: JobOutcome,
+  waitingMessageId?: string,
+): Promise<void> {
+  const decoded = decodeReference(outcome.origin.reference);
+  const reference =
+    waitingMessageId === undefined || decoded.messageId !== undefined
+      ? decoded
+      : { ...decoded, messageId: waitingMessageId };
   if (reference.drawing !== undefined) return deliverDrawing(parts, outcome, reference, reference.drawing);
   if (outcome.status === 'failed') {
-    await parts.replies.edit(reference, { content: `⚠️ ${outcome.userMessage}`, components: [] });
+    const content = `⚠️ ${outcome.userMessage}`;
+    if (await parts.replies.failPrivately(reference, content)) return;
+    await parts.replies.edit(reference, { content, components: [] }, 'final', nonce(outcome.jobId, -1));
     return;
   }
   const answer = outcome.text?.text.trim() ?? '';
@@ -31,7 +43,7 @@ export async function deliverOutcome(parts: DeliveryParts, outcome: JobOutcome):
   const body = answer === '' && prefix === '' ? '(Emu had nothing to say.)' : `${prefix}${answer}`;
   const text = reference.note === undefined ? body : `${body}\n\n-# ${reference.note}`;
   const [first = '', ...rest] = splitText(text, messageLimit);
-  await parts.replies.edit(reference, { content: first, components: [] });
+  await parts.replies.edit(reference, { content: first, components: [] }, 'final', nonce(outcome.jobId, -1));
   for (const [index, chunk] of rest.entries()) {
     await parts.replies.post(reference, { content: chunk }, nonce(outcome.jobId, index));
   }
@@ -68,6 +80,14 @@ async function deliverDrawing(
   }
   const title = record?.prompt ? `**${record.prompt.slice(0, 300)}**` : '**Blend**';
   const seed = record === undefined ? '' : ` · seed ${record.seed}`;
+  if (files.length === 0) {
+    // Nothing to show (cancelled, refused, failed): said to the person alone while possible.
+    const reasons = [...notes].join('\n');
+    if (
+      await parts.replies.failPrivately(reference, `⚠️ ${reasons || 'The drawing failed; please try again.'}`)
+    )
+      return;
+  }
   const lines = [
     files.length > 0 ? `${title}${seed}` : `⚠️ ${title}`,
     ...[...notes].map((note) => `-# ${note}`),

@@ -45,7 +45,7 @@ export async function startDrawing(
     jobIds: [],
   };
   await parts.drawings.save(id, record);
-  const { jobs, problems } = await parts.requester.submit({
+  const { jobs, problems, steps } = await parts.requester.submit({
     conversation: {
       platform: 'discord',
       ...(ask.serverId === null ? {} : { serverId: ask.serverId }),
@@ -74,7 +74,9 @@ export async function startDrawing(
   await parts.drawings.save(id, { ...record, jobIds: jobs.map((job) => job.jobId) });
   const [first] = jobs;
   for (const job of jobs) {
-    const reference = { ...ask.reference, drawing: { id, index: jobs.indexOf(job), count: ask.count } };
+    const index = jobs.indexOf(job);
+    const drawing = { id, index, count: ask.count, ...(steps === undefined ? {} : { steps }) };
+    const reference = { ...ask.reference, drawing };
     const waiting =
       job === first
         ? { content: queuedText(job.position, job.estimatedWaitMs), components: cancelRow({ drawingId: id }) }

@@ -12,9 +12,18 @@ export class EditThrottle<T> {
   #inFlight: Promise<void> = Promise.resolve();
   #stopped = false;
 
-  constructor(intervalMs: number, edit: (content: T) => Promise<unknown>) {
+  /**
+   * `delayFirst`: the first edit too waits `intervalMs`, so that a job done sooner needs none and
+   * a burst of new jobs does not spend the rate limit on places in line that change at once.
+   */
+  constructor(
+    intervalMs: number,
+    edit: (content: T) => Promise<unknown>,
+    options: { delayFirst?: boolean } = {},
+  ) {
     this.#intervalMs = intervalMs;
     this.#edit = edit;
+    if (options.delayFirst === true) this.#lastAt = Date.now();
   }
 
   push(content: T): void {

@@ -23,7 +23,9 @@ export async function readConversation(message: Message, options: HistoryOptions
     earlier.push(...[...fetched.values()].reverse());
     if (channel.isThread()) {
       const starter = await channel.fetchStarterMessage().catch(() => null);
-      if (starter !== null && earlier.length < options.limit) earlier.unshift(starter);
+      // A forum post's first message is in the thread itself, and already read.
+      const read = starter === null || earlier.some((each) => each.id === starter.id);
+      if (!read && earlier.length < options.limit) earlier.unshift(starter);
     }
   } else {
     for (

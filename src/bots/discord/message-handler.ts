@@ -11,6 +11,7 @@ import type { JobViews } from './job-views.js';
 import type { DiscordReference } from './reference.js';
 import type { DiscordReplies } from './replies.js';
 import type { Requester } from './requester.js';
+import type { RestLanes } from './rest-lanes.js';
 import { queuedText } from './status-text.js';
 
 export interface MessageParts {
@@ -18,15 +19,24 @@ export interface MessageParts {
   readonly requester: Requester;
   readonly views: JobViews;
   readonly replies: DiscordReplies;
+  readonly lanes?: RestLanes;
   readonly logger: Logger;
 }
 
 const waitingText = '⏳ Reading…';
 
+/** Where a message was acknowledged: a new thread (no message yet), or a waiting message. */
+interface Acknowledgement {
+  readonly channelId: string;
+  readonly messageId?: string;
+}
+
 /**
  * Mentions, replies to the bot, messages in the bot's threads and (by configuration) direct
- * messages. The message is acknowledged first with a waiting message (in a new thread, or
- * inline), then the thread is read, the request queued, and the waiting message becomes the answer.
+ * messages. The message is acknowledged first, with one request that goes before any other the
+ * bot has waiting (a thread started from it, or a waiting message inline), then the conversation
+ * is read and the request queued; the thread's waiting message (place in line, progress) follows
+ * when Discord's rate limit leaves room, and becomes the answer.
  */
 export class MessageHandler {
   readonly #parts: MessageParts;
@@ -57,7 +67,7 @@ export class MessageHandler {
     const reference: DiscordReference = {
       channelId: waiting.channelId,
       userId: message.author.id,
-      messageId: waiting.id,
+      ...(waiting.messageId === undefined ? {} : { messageId: waiting.messageId }),
     };
     try {
       const conversation = await readConversation(message, {
@@ -82,23 +92,27 @@ export class MessageHandler {
     } catch (error) {
       const failure = toEmuBotError(error);
       if (failure.blame === 'system') this.#parts.logger.warn({ err: failure }, 'Discord message failed');
-      await this.#parts.replies.edit(reference, { content: `⚠️ ${failure.userMessage}` });
+      await this.#parts.replies.edit(reference, { content: `⚠️ ${failure.userMessage}` }, 'final');
     }
   }
 
-  /** The waiting message: in a thread started from the message, or as a reply to it. */
-  async #acknowledge(message: Message): Promise<Message> {
+  /** One request: a thread started from the message, or a waiting message in the thread or as a reply. */
+  async #acknowledge(message: Message): Promise<Acknowledgement> {
+    const urgent = <T>(call: () => Promise<T>) =>
+      this.#parts.lanes === undefined ? call() : this.#parts.lanes.urgent(call);
     const channel = message.channel;
     const threadable =
       channel.type === ChannelType.GuildText || channel.type === ChannelType.GuildAnnouncement;
     if (threadable && this.#parts.settings.replyIn === 'thread' && !message.hasThread) {
-      const thread = await message.startThread({ name: threadName(message.cleanContent) });
-      return thread.send({ content: waitingText, allowedMentions: { parse: [] } });
+      const thread = await urgent(() => message.startThread({ name: threadName(message.cleanContent) }));
+      return { channelId: thread.id };
     }
-    if (channel.isThread() && channel.ownerId === message.client.user.id) {
-      return (channel as SendableChannels).send({ content: waitingText, allowedMentions: { parse: [] } });
-    }
-    return message.reply({ content: waitingText, allowedMentions: { parse: [], repliedUser: false } });
+    const sent = await urgent<Message>(() =>
+      channel.isThread() && channel.ownerId === message.client.user.id
+        ? (channel as SendableChannels).send({ content: waitingText, allowedMentions: { parse: [] } })
+        : message.reply({ content: waitingText, allowedMentions: { parse: [], repliedUser: false } }),
+    );
+    return { channelId: sent.channelId, messageId: sent.id };
   }
 }
 

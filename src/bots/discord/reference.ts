@@ -17,8 +17,16 @@ export interface DiscordReference {
   readonly answerPrefix?: string;
   /** Said under the answer: what the context budget left out. */
   readonly note?: string;
-  /** For image jobs: the drawing this image belongs to, and its place among the drawing's images. */
-  readonly drawing?: { readonly id: string; readonly index: number; readonly count: number };
+  /**
+   * For image jobs: the drawing this image belongs to, its place among the drawing's images, and
+   * the denoising steps asked (for "step 23/50").
+   */
+  readonly drawing?: {
+    readonly id: string;
+    readonly index: number;
+    readonly count: number;
+    readonly steps?: number;
+  };
 }
 
 /** Notes are shortened so that the reference stays well inside `queue.payload.maxReferenceBytes`. */

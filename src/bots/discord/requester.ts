@@ -41,6 +41,8 @@ export interface Submitted {
   readonly jobs: readonly EnqueuedJob[];
   /** Polite lines on attachments that were left out (the rest was still asked). */
   readonly problems: readonly string[];
+  /** For drawings: the denoising steps asked (the request's or the model's default). */
+  readonly steps?: number;
 }
 
 export interface RequesterParts {
@@ -68,7 +70,9 @@ export class Requester {
     try {
       const built = await this.#build(ask, signal);
       await this.#audit(ask, 'queued', undefined, built.request.prompt);
-      return { jobs: await this.#enqueue(ask, built), problems: problemNotes(built.problems) };
+      const jobs = await this.#enqueue(ask, built);
+      const steps = built.kind === 'image' ? { steps: built.request.settings.steps } : {};
+      return { jobs, problems: problemNotes(built.problems), ...steps };
     } catch (error) {
       const failure = toEmuBotError(error);
       const outcome =
@@ -80,7 +84,10 @@ export class Requester {
 
   async #build(ask: Ask, signal?: AbortSignal): Promise<BuiltPrompt> {
     const { config, moderator } = this.#parts;
+    // Every message read as context reaches the model, not only the request: an earlier message
+    // in a thread or reply chain with a blocked word refuses the request too.
     moderator.checkText(requestMessage(ask.conversation)?.text ?? '');
+    for (const message of ask.conversation.messages) moderator.checkText(message.text);
     if (ask.intent === 'imagine') moderator.checkImageGeneration(ask.conversation.channel);
     const outcomes = await loadConversationMedia(
       ask.conversation,
@@ -128,7 +135,8 @@ export class Requester {
     if (drawing === undefined) throw new EmuBotError('INTERNAL', 'a drawing was asked without its settings');
     const jobs: EnqueuedJob[] = [];
     for (let index = 0; index < drawing.count; index += 1) {
-      const reference = { ...ask.reference, drawing: { id: drawing.id, index, count: drawing.count } };
+      const steps = built.request.settings.steps;
+      const reference = { ...ask.reference, drawing: { id: drawing.id, index, count: drawing.count, steps } };
       const request: JobRequest = {
         kind: 'image',
         origin: origin(reference),

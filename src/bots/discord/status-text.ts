@@ -17,11 +17,31 @@ export function queuedText(position: number, estimatedWaitMs: number | null): st
     : `⏳ In line: position ${position}${estimate(estimatedWaitMs)}…`;
 }
 
+/** A drawing's requested denoising steps, and the regression steps the engine reports before them. */
+export interface DrawingSteps {
+  readonly steps: number;
+  readonly regressionSteps: number;
+}
+
+/**
+ * The engine counts a drawing's progress over its regression steps and then its scheduler's UNet
+ * calls (PNDM makes one more than the steps asked; a variation fewer): shown as denoising steps
+ * out of the steps asked, "step 23/50".
+ */
+function drawingText(progress: { step: number; totalSteps: number }, drawing?: DrawingSteps): string {
+  if (drawing === undefined || progress.totalSteps <= drawing.regressionSteps)
+    return `🎨 Drawing: step ${progress.step}/${progress.totalSteps}`;
+  if (progress.step <= drawing.regressionSteps) return '🎨 Drawing: reading the prompt…';
+  const done = (progress.step - drawing.regressionSteps) / (progress.totalSteps - drawing.regressionSteps);
+  const step = Math.min(drawing.steps, Math.max(1, Math.round(done * drawing.steps)));
+  return `🎨 Drawing: step ${step}/${drawing.steps}`;
+}
+
 /**
  * What the waiting message shows for an update: the place in line, the drawing's steps, or the
  * answer so far (cut to fit one message; the whole answer is split across messages at the end).
  */
-export function updateText(update: JobUpdate, answerPrefix = ''): string {
+export function updateText(update: JobUpdate, answerPrefix = '', drawing?: DrawingSteps): string {
   switch (update.state) {
     case 'queued':
       return queuedText(update.position, update.estimatedWaitMs);
@@ -29,8 +49,7 @@ export function updateText(update: JobUpdate, answerPrefix = ''): string {
       return `⏳ Waiting: ${update.reason}…`;
     case 'running': {
       const { progress } = update;
-      if (progress.step !== undefined)
-        return `🎨 Drawing: step ${progress.step.step}/${progress.step.totalSteps}`;
+      if (progress.step !== undefined) return drawingText(progress.step, drawing);
       if (progress.text === '') return '✍️ Thinking…';
       const text = `${answerPrefix === '' ? '' : `${answerPrefix} `}${progress.text}`;
       return text.length + 2 <= messageLimit ? `${text} ▌` : `${text.slice(0, messageLimit - 2)} ▌`;

@@ -9,8 +9,7 @@ import { eventually } from '../../helpers/queue.js';
 import { type RedisServer, startRedisServer } from '../../helpers/redis-server.js';
 import { type BotSide, discordConfig, loadEngine, png, startBotSide, startWorker } from './harness.js';
 
-// Drawing runs on the shared test stand-in (the ONNX engine cannot draw yet): switch these
-// tests to the real engine once it does.
+// Drawings are made by the real ONNX engine with the tiny-pretrain fixture's random image decoder.
 let redis: RedisServer;
 let engine: Awaited<ReturnType<typeof loadEngine>>;
 beforeAll(async () => {
@@ -24,6 +23,7 @@ afterAll(async () => {
 const closing: Array<{ close(): Promise<unknown> }> = [];
 afterEach(async () => {
   engine.release();
+  engine.flagDrawings(false);
   for (const resource of closing.splice(0).reverse()) await resource.close();
 });
 
@@ -69,6 +69,35 @@ describe('Discord drawings', () => {
     const buttons = DiscordSimulation.buttons(message);
     expect(buttons.map((id) => id.split(':')[1])).toEqual(['again', 'edit', 'vary', 'vary']);
     expect(engine.drawings.slice(-2).map((request) => request.settings.seed)).toEqual([7, 8]);
+    // Drawn for real: different noise seeds give different images.
+    const [one, two] = message.attachments.map((attachment) =>
+      simulation.store.files.get(new URL(attachment.url).pathname.slice('/cdn'.length)),
+    );
+    expect(Buffer.from(one?.bytes ?? []).equals(Buffer.from(two?.bytes ?? []))).toBe(false);
+  });
+
+  it('posts a flagged drawing blurred, behind a spoiler, with moderation.flaggedImages: blur', async () => {
+    const { simulation } = await setUp({ EMU_BOT_MODERATION__FLAGGED_IMAGES: 'blur' });
+    engine.flagDrawings(true);
+    const interaction = simulation.command('imagine', [{ name: 'prompt', type: 3, value: 'a sharp edge' }]);
+    const message = await eventually(() => posted(interaction), 20_000);
+    expect(message.attachments.map((attachment) => attachment.filename)).toEqual(['SPOILER_emu-1.png']);
+    expect(message.attachments[0]?.description).toMatch(/^Blurred/);
+    expect(message.content).toMatch(/blurred/);
+    expect(await pngSizes(message, simulation)).toEqual(['png']);
+  });
+
+  it('refuses a flagged drawing by default, saying so to the person alone', async () => {
+    const { simulation } = await setUp();
+    engine.flagDrawings(true);
+    const interaction = simulation.command('imagine', [{ name: 'prompt', type: 3, value: 'a sharp edge' }]);
+    const whisper = await eventually(
+      () => interaction.followUps.find((message) => (message.flags & 64) !== 0),
+      20_000,
+    );
+    expect(whisper.content).toMatch(/^⚠️ The safety checker flagged/);
+    await eventually(() => interaction.originalDeleted === true);
+    expect(simulation.botMessages().filter((other) => other.attachments.length > 0)).toEqual([]);
   });
 
   it('/blend with two images posts a PNG drawn from both', async () => {
@@ -100,10 +129,14 @@ describe('Discord drawings', () => {
     });
     const cancel = simulation.click(waiting, DiscordSimulation.buttons(waiting)[0] as string);
     await eventually(() => cancel.original?.content === 'Cancelled.');
-    const message = await eventually(() => posted(interaction), 20_000);
-    expect(message.content).toMatch(/^⚠️/);
-    expect(message.content).toMatch(/cancel/i);
-    expect(message.attachments).toEqual([]);
+    // The failure is said to the person alone, and the public reply that showed the job goes.
+    const whisper = await eventually(() =>
+      interaction.followUps.find((message) => (message.flags & 64) !== 0),
+    );
+    expect(whisper.content).toMatch(/^⚠️ .*cancel/i);
+    await eventually(() => interaction.originalDeleted === true);
+    expect(simulation.store.messages.has(waiting.id)).toBe(false);
+    expect(simulation.botMessages().some((message) => message.content.startsWith('⚠️'))).toBe(false);
   });
 
   it('delivers once through a gateway disconnect during the job', async () => {

@@ -4,28 +4,37 @@ import sharp from 'sharp';
 import { DiscordAdapter } from '../../../src/bots/discord/index.js';
 import type { Config } from '../../../src/config/index.js';
 import { packageRoot } from '../../../src/core/index.js';
-import { type Engine, OnnxEngine, type TextRequest } from '../../../src/engine/index.js';
+import { type Engine, type ImageRequest, OnnxEngine, type TextRequest } from '../../../src/engine/index.js';
 import { BotService } from '../../../src/queue/index.js';
 import { GpuWorker } from '../../../src/worker/index.js';
 import type { DiscordSimulation } from '../../helpers/discord-simulation/index.js';
 import { queueTestConfig, queueTestEnv } from '../../helpers/queue.js';
 import type { RedisServer } from '../../helpers/redis-server.js';
-import { withTestDrawing } from '../../helpers/slack-simulation/drawing-engine.js';
 
 export const logger = pino({ level: process.env['EMU_BOT_TEST_LOG'] ?? 'silent' });
 const bundles = join(packageRoot, 'test', 'fixtures', 'bundles');
 
-export type TestEngine = ReturnType<typeof withTestDrawing> & {
+export type TestEngine = Engine & {
   /** Text requests as the worker passed them. */
   readonly texts: TextRequest[];
+  /** Image requests as the worker passed them. */
+  readonly drawings: ImageRequest[];
   /** Makes drawings wait until `release()` (or their cancellation), to act while a job runs. */
   hold(): void;
   release(): void;
+  /** Whether drawings come back flagged by the safety checker (by default not). */
+  flagDrawings(on: boolean): void;
+  /**
+   * The next text answer streams `chunks` one at a time, each after `advance()`, then ends with
+   * `tail` added: to watch the waiting message grow without depending on timing.
+   */
+  scriptAnswer(chunks: readonly string[], tail: string): { advance(): void };
 };
 
 /**
- * The real ONNX engine on the fixture bundles for text; drawing (which the ONNX engine cannot do
- * yet) goes to the shared honest stand-in that returns a real PNG whose colour follows the seed.
+ * The real ONNX engine on the fixture bundles, for text and for drawing (tiny-pretrain has a tiny
+ * random image decoder, so drawings are real PNGs made in milliseconds), with hooks to hold a
+ * drawing, to stream a scripted answer and to mark drawings as flagged.
  */
 export async function loadEngine(): Promise<TestEngine> {
   const onnx: Engine = await OnnxEngine.load({
@@ -33,30 +42,50 @@ export async function loadEngine(): Promise<TestEngine> {
     sessions: { devices: [{ kind: 'cpu' }], intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all' },
     maxBatchRows: 8,
   });
-  const drawing = withTestDrawing(onnx);
   const texts: TextRequest[] = [];
+  const drawings: ImageRequest[] = [];
   let gate: { promise: Promise<void>; open: () => void } | undefined;
+  let flagged = false;
+  let script:
+    | { chunks: readonly string[]; tail: string; steps: Array<() => void>; next: Promise<void>[] }
+    | undefined;
+  const aborted = (signal: AbortSignal | undefined) =>
+    new Promise<never>((_, reject) =>
+      signal?.addEventListener('abort', () => reject(signal.reason), { once: true }),
+    );
   return {
-    ...drawing,
-    models: drawing.models,
+    models: onnx.models,
     texts,
-    generateText(request, options) {
+    drawings,
+    async generateText(request, options = {}) {
       texts.push(request);
-      return drawing.generateText(request, options);
+      const scripted = script;
+      if (scripted === undefined) return onnx.generateText(request, options);
+      script = undefined;
+      for (const [index, chunk] of scripted.chunks.entries()) {
+        options.onText?.(chunk);
+        await Promise.race([scripted.next[index], aborted(options.signal)]);
+      }
+      const text = `${scripted.chunks.join('')}${scripted.tail}`;
+      return { text, tokenIds: [], promptTokens: 0, finishReason: 'eos' };
     },
     async generateImage(request, options = {}) {
-      options.onProgress?.({ step: 0, totalSteps: request.settings.steps });
-      if (gate !== undefined) {
-        const { signal } = options;
-        await Promise.race([
-          gate.promise,
-          new Promise((_, reject) =>
-            signal?.addEventListener('abort', () => reject(signal.reason), { once: true }),
-          ),
-        ]);
-      }
-      return drawing.generateImage(request, options);
+      drawings.push(request);
+      options.onProgress?.({ step: 0, totalSteps: 32 + request.settings.steps });
+      if (gate !== undefined) await Promise.race([gate.promise, aborted(options.signal)]);
+      // Drawn for real, but small and in a few steps, to keep the tests quick on a CPU.
+      const settings = {
+        ...request.settings,
+        width: 64,
+        height: 64,
+        steps: Math.min(request.settings.steps, 4),
+      };
+      const result = await onnx.generateImage({ ...request, settings }, options);
+      // The fixture's safety checker has random weights, so its verdict means nothing and varies
+      // with the seed: the tests decide it.
+      return { ...result, flagged };
     },
+    close: () => onnx.close(),
     hold() {
       let open = () => {};
       const promise = new Promise<void>((resolve) => {
@@ -67,6 +96,26 @@ export async function loadEngine(): Promise<TestEngine> {
     release() {
       gate?.open();
       gate = undefined;
+    },
+    flagDrawings(on) {
+      flagged = on;
+    },
+    scriptAnswer(chunks, tail) {
+      const steps: Array<() => void> = [];
+      const next = chunks.map(
+        () =>
+          new Promise<void>((resolve) => {
+            steps.push(resolve);
+          }),
+      );
+      script = { chunks, tail, steps, next };
+      let advanced = 0;
+      return {
+        advance() {
+          steps[advanced]?.();
+          advanced += 1;
+        },
+      };
     },
   };
 }

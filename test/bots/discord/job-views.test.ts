@@ -24,6 +24,35 @@ const running = (text: string) => ({
 });
 
 describe('JobViews', () => {
+  it("posts a waiting message when the job's reference has none, then edits it and hands it over", async () => {
+    const posted: Array<{ messageId: string | undefined; content: string }> = [];
+    const replies = {
+      edit: async (target: { messageId?: string }, payload: ReplyPayload) => {
+        posted.push({ messageId: target.messageId, content: payload.content });
+        return target.messageId ?? 'waiting-1';
+      },
+    } as unknown as DiscordReplies;
+    const views = new JobViews(replies, 0);
+    views.track('job', { channelId: '1', userId: '2' }, { content: '⏳ Next in line…' });
+    await new Promise((resolve) => setImmediate(resolve));
+    views.update(running('Hello'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(posted).toEqual([
+      { messageId: undefined, content: '⏳ Next in line…' },
+      { messageId: 'waiting-1', content: 'Hello ▌' },
+    ]);
+    expect(await views.finish('job')).toBe('waiting-1');
+  });
+
+  it('never shows a job that finished before it was tracked', async () => {
+    const { replies, edits } = recordingReplies();
+    const views = new JobViews(replies, 0);
+    expect(await views.finish('job')).toBeUndefined();
+    views.track('job', reference, { content: '⏳ Next in line…' });
+    views.update(running('late'));
+    expect(edits).toEqual([]);
+  });
+
   it('streams the answer as it grows, one edit in flight, the newest text winning', async () => {
     const { replies, edits, land } = recordingReplies();
     const views = new JobViews(replies, 0);
@@ -53,6 +82,15 @@ describe('JobViews', () => {
       progress: { tokens: 0, text: '', step: { step: 23, totalSteps: 50 } },
     };
     expect(updateText(step)).toBe('🎨 Drawing: step 23/50');
+    // The engine counts 32 regression steps, then PNDM's 51 UNet calls for 50 steps.
+    const drawing = { steps: 50, regressionSteps: 32 };
+    const at = (done: number) => ({
+      ...step,
+      progress: { ...step.progress, step: { step: done, totalSteps: 83 } },
+    });
+    expect(updateText(at(20), '', drawing)).toBe('🎨 Drawing: reading the prompt…');
+    expect(updateText(at(32 + 23), '', drawing)).toBe('🎨 Drawing: step 23/50');
+    expect(updateText(at(83), '', drawing)).toBe('🎨 Drawing: step 50/50');
     const long = updateText(running('x'.repeat(5000)), 'The image depicts a photo of');
     expect(long.length).toBe(2000);
     expect(long.startsWith('The image depicts a photo of x')).toBe(true);

@@ -41,7 +41,11 @@ const answered = (message: SimMessage | undefined) =>
 
 describe('Discord mentions and threads', () => {
   it('answers a mention with an image in a thread started from it, showing its place in line first', async () => {
-    const { simulation } = await setUp();
+    // One job at a time, and a first request that runs until released: the second waits in line.
+    const { simulation } = await setUp({ EMU_BOT_WORKER__BATCH_SIZE: '1' });
+    const first = engine.scriptAnswer(['Still thinking'], '.');
+    const busy = simulation.post({ content: 'keep the worker busy', mention: true });
+    await eventually(() => simulation.botMessages(busy.id)[0]?.content.endsWith('▌'), 20_000);
     const image = simulation.upload('red.png', await png({ r: 220, g: 20, b: 20 }), 'image/png');
     const mention = simulation.post({
       content: 'what is in this picture?',
@@ -50,11 +54,18 @@ describe('Discord mentions and threads', () => {
     });
     const thread = await eventually(() => simulation.store.channels.get(mention.id));
     expect(thread).toMatchObject({ type: 11, parent_id: simulation.channel.id });
+    const waiting = await eventually(() => simulation.botMessages(thread.id)[0]);
+    expect(waiting.content).toBe('⏳ Next in line…');
+    expect(DiscordSimulation.buttons(waiting)[0]).toMatch(/^emu:cancel:/);
+    first.advance();
     const answer = await eventually(() => answered(simulation.botMessages(thread.id)[0]), 20_000);
     expect(answer.content.length).toBeGreaterThan(0);
     expect(answer.components).toEqual([]);
-    // The waiting message was posted first, then showed the place in line, then the answer.
-    expect(answer.history.slice(0, 2)).toEqual(['⏳ Reading…', '⏳ Next in line…']);
+    // The thread is the acknowledgement; the waiting message showed the place in line, then the answer.
+    expect(thread.createdAt).toBeLessThanOrEqual(answer.historyAt[0] as number);
+    expect(answer.history[0]).toBe('⏳ Next in line…');
+    expect(answer.history.at(-1)).toBe(answer.content);
+    expect(simulation.botMessages(thread.id)).toHaveLength(1);
   });
 
   it('continues in the thread: a follow-up without a mention sees the earlier image', async () => {
@@ -70,6 +81,24 @@ describe('Discord mentions and threads', () => {
     expect(followUp?.images).toHaveLength(1);
     expect(followUp?.prompt).toContain('look at this');
     expect(followUp?.prompt).toContain('and what colour is it?');
+  });
+
+  it('edits the waiting message posted before a bot restart, instead of posting another', async () => {
+    const { simulation, config } = await setUp();
+    const script = engine.scriptAnswer(['Working on it'], ' and done.');
+    const mention = simulation.post({ content: 'a question across a restart', mention: true });
+    const thread = await eventually(() => simulation.store.channels.get(mention.id));
+    const waiting = await eventually(() => {
+      const message = simulation.botMessages(thread.id)[0];
+      return message?.content.endsWith('Working on it ▌') ? message : undefined;
+    }, 20_000);
+    await (closing.pop() as BotSide).close();
+    const restarted = await startBotSide(config);
+    closing.push(restarted);
+    script.advance();
+    await eventually(() => answered(waiting), 20_000);
+    expect(waiting.content).toContain('Working on it and done.');
+    expect(simulation.botMessages(thread.id)).toHaveLength(1);
   });
 
   it('answers inline as a reply when so configured, and ignores other bots and itself', async () => {

@@ -91,6 +91,7 @@ export function createRestHandler(context: RestContext) {
       parent_id: channelId as string,
       nsfw: parent?.nsfw ?? false,
       owner_id: context.bot().id,
+      createdAt: Date.now(),
       thread_metadata: {
         archived: false,
         locked: false,
@@ -150,6 +151,19 @@ export function createRestHandler(context: RestContext) {
       applyBody(store, interaction.original, await readBody(request));
       interaction.original.flags &= ~128;
       return ok(wire(interaction.original));
+    }),
+    false,
+  );
+  route(
+    'DELETE',
+    /^\/webhooks\/(\d+)\/([^/]+)\/messages\/@original$/,
+    webhook((interaction) => {
+      const original = interaction.original;
+      if (original === undefined || !store.messages.has(original.id))
+        return notFound('Unknown Message', 10008);
+      store.messages.delete(original.id);
+      interaction.originalDeleted = true;
+      return noContent;
     }),
     false,
   );

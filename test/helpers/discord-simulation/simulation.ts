@@ -109,6 +109,46 @@ export class DiscordSimulation {
     return this.store.attach(filename, bytes, contentType, channelId);
   }
 
+  /** The direct-message channel between the bot and `user` (made on first use). */
+  directChannel(user: SimUser = this.person): SimChannel {
+    const existing = [...this.store.channels.values()].find(
+      (channel) => channel.type === 1 && channel.recipients?.[0]?.id === user.id,
+    );
+    return existing ?? this.store.addChannel({ type: 1, name: '', nsfw: false, recipients: [user] });
+  }
+
+  /**
+   * A person opens a forum post: a thread (owned by them) in a forum channel, whose first message
+   * has the thread's id, as on Discord. The forum channel is made on first use.
+   */
+  forumPost(options: { title: string; content: string; mention?: boolean; attachments?: SimAttachment[] }): {
+    thread: SimChannel;
+    starter: SimMessage;
+  } {
+    let forum = [...this.store.channels.values()].find((channel) => channel.type === 15);
+    if (forum === undefined) {
+      forum = this.store.addChannel({ type: 15, name: 'questions', guild_id: this.guild.id, nsfw: false });
+      this.gateway.dispatch('CHANNEL_CREATE', forum);
+    }
+    const thread = this.store.addChannel({
+      type: 11,
+      name: options.title,
+      guild_id: this.guild.id,
+      parent_id: forum.id,
+      nsfw: false,
+      owner_id: this.person.id,
+      thread_metadata: {
+        archived: false,
+        locked: false,
+        auto_archive_duration: 1440,
+        archive_timestamp: new Date().toISOString(),
+      },
+    });
+    this.gateway.dispatch('THREAD_CREATE', { ...thread, newly_created: true });
+    const { title: _title, ...message } = options;
+    return { thread, starter: this.post({ ...message, channelId: thread.id, id: thread.id }) };
+  }
+
   /** A person posts a message; `mention` puts `<@bot>` in front, as Discord's client does. */
   post(options: {
     content: string;
@@ -118,10 +158,13 @@ export class DiscordSimulation {
     attachments?: SimAttachment[];
     replyTo?: SimMessage;
     roles?: string[];
+    /** The message's id (a forum post's first message shares its thread's). */
+    id?: string;
   }): SimMessage {
     const channelId = options.channelId ?? this.channel.id;
     const mention = options.mention ?? false;
     const message = this.store.addMessage({
+      ...(options.id === undefined ? {} : { id: options.id }),
       channel_id: channelId,
       author: options.author ?? this.person,
       content: mention ? `<@${this.bot.id}> ${options.content}` : options.content,
@@ -134,6 +177,8 @@ export class DiscordSimulation {
     const channel = this.store.channels.get(channelId);
     this.gateway.dispatch('MESSAGE_CREATE', {
       ...SimStore.wire(message),
+      // As Discord sends it: discord.js needs it to make a direct-message channel it has not seen.
+      ...(channel === undefined ? {} : { channel_type: channel.type }),
       ...(channel?.guild_id === undefined
         ? {}
         : { member: this.#member(options.author ?? this.person, options.roles) }),

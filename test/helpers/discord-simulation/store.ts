@@ -59,6 +59,8 @@ export interface SimChannel {
     archive_timestamp: string;
   };
   recipients?: SimUser[];
+  /** When the channel was made (epoch ms): threads the bot starts, for the benchmark. */
+  createdAt?: number;
 }
 
 export interface SimGuild {
@@ -81,6 +83,8 @@ export interface SimInteraction {
   original?: SimMessage;
   /** The modal shown, when the callback was 9. */
   modal?: unknown;
+  /** Whether the bot deleted its original response. */
+  originalDeleted?: boolean;
   readonly followUps: SimMessage[];
 }
 
