@@ -1,1 +1,2 @@
-export { createSlackAdapter, SlackAdapter } from './slack-adapter.js';
+export { type EditRate, slackEditRate } from './edit-limiter.js';
+export { createSlackAdapter, SlackAdapter, type SlackAdapterOptions } from './slack-adapter.js';

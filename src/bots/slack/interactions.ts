@@ -67,7 +67,7 @@ export function registerInteractions(app: App, context: () => SlackContext): voi
     await ack();
     const ctx = context();
     const record = await ctx.store.drawing(view.private_metadata);
-    if (record === undefined) return;
+    if (record === undefined || !isAllowed(ctx.config, body.team?.id, record.channel)) return;
     const { sourceFileId: _, fileId: __, ...fromPrompt } = record;
     await startDrawings(ctx, {
       teamId: body.team?.id,

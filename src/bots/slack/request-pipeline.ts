@@ -8,15 +8,17 @@ import {
   type Intent,
   loadConversationMedia,
   type Moderator,
+  type Omission,
   omissionNote,
   type PlatformFileFetcher,
   problemNotes,
   requestMessage,
   type TokenCounter,
+  toPromptMaterial,
 } from '../../chat/index.js';
 import type { Config } from '../../config/index.js';
 import { describeErrorCode, type EmuBotError, toEmuBotError } from '../../core/index.js';
-import type { MediaDecoder } from '../../media/index.js';
+import type { MediaDecoder, MediaOutcome } from '../../media/index.js';
 import type { EnqueuedJob, JobRequest, JobSubmitter } from '../../queue/index.js';
 import { encodeReference, type SlackJobReference } from './job-reference.js';
 import type { SlackStore } from './slack-store.js';
@@ -83,6 +85,7 @@ export class RequestPipeline {
     let job: JobRequest;
     let prompt: string;
     let reference: SlackJobReference;
+    let kept: string[];
     try {
       const outcomes = await loadConversationMedia(
         ask.conversation,
@@ -124,8 +127,14 @@ export class RequestPipeline {
           ? { kind: 'text', origin, request: built.request }
           : { kind: 'image', origin, request: built.request };
       prompt = built.request.prompt;
+      kept = keptTexts(ask.conversation, outcomes, ask.intent, built.omission);
     } catch (error) {
       throw await this.#refused(ask, toEmuBotError(error), 'refused');
+    }
+    try {
+      for (const text of kept) moderator.checkText(text);
+    } catch (error) {
+      throw await this.#refused(ask, toEmuBotError(error), 'blocked');
     }
     let enqueued: EnqueuedJob;
     try {
@@ -171,4 +180,27 @@ export class RequestPipeline {
       this.#parts.logger.warn({ err: error }, 'writing the audit record failed');
     }
   }
+}
+
+/**
+ * The texts of the messages a prompt keeps, for moderation. An answer or continuation keeps the
+ * thread up to the request, less empty messages and those the budget dropped, which are always
+ * the oldest (Slack messages reply to no other message, so none is pinned); a description or a
+ * drawing keeps the request alone, which was checked first.
+ */
+function keptTexts(
+  conversation: Conversation,
+  outcomes: ReadonlyMap<string, MediaOutcome>,
+  intent: Intent,
+  omission: Omission,
+): string[] {
+  const request = requestMessage(conversation);
+  if (request === undefined || (intent !== 'answer' && intent !== 'continue')) return [];
+  const upToRequest = conversation.messages.slice(0, conversation.messages.indexOf(request) + 1);
+  const material = toPromptMaterial({ ...conversation, messages: upToRequest }, outcomes).messages;
+  const nonEmpty = upToRequest.filter((_, index) => {
+    const message = material[index];
+    return message !== undefined && (message.text !== '' || message.media.length > 0);
+  });
+  return nonEmpty.slice(omission.messages, -1).map((message) => message.text);
 }

@@ -16,16 +16,23 @@ import {
 } from '../../queue/index.js';
 import { statusBlocks } from './blocks.js';
 import { createBoltApp, dropRetriedEvents } from './bolt-app.js';
+import type { EditRate } from './edit-limiter.js';
 import { registerEvents } from './events.js';
 import { HttpTransport } from './http-transport.js';
 import { registerInteractions } from './interactions.js';
 import { MessageEditor } from './message-editor.js';
+import { QueueStatus } from './queue-status.js';
 import { ReplyPoster } from './reply-poster.js';
 import { RequestPipeline } from './request-pipeline.js';
 import type { SlackContext, TrackedJob } from './slack-context.js';
 import { SlackStore } from './slack-store.js';
 import { registerCommands } from './slash-commands.js';
 import { statusText } from './status-text.js';
+
+export interface SlackAdapterOptions {
+  /** The workspace's chat.update budget; Slack's Tier 3 limit unless a simulation says otherwise. */
+  readonly editRate?: EditRate;
+}
 
 interface Started {
   readonly context: SlackContext;
@@ -40,6 +47,7 @@ export class SlackAdapter implements BotAdapter {
   readonly platform = 'slack';
   readonly #config: Config;
   readonly #logger: Logger;
+  readonly #options: SlackAdapterOptions;
   readonly #resources = new Lifecycle();
   readonly #stopping = new AbortController();
   readonly #tracked = new Map<string, TrackedJob>();
@@ -49,8 +57,9 @@ export class SlackAdapter implements BotAdapter {
   /** Where HTTP mode listens, once started. */
   httpUrl: string | undefined;
 
-  constructor(config: Config, logger: Logger) {
+  constructor(config: Config, logger: Logger, options: SlackAdapterOptions = {}) {
     this.#config = config;
+    this.#options = options;
     this.#logger = logger.child({ platform: 'slack' });
     this.#started = new Promise((resolve) => {
       this.#resolveStarted = resolve;
@@ -90,7 +99,12 @@ export class SlackAdapter implements BotAdapter {
           );
     const tokenizer = await EmuTokenizer.fromFile(join(config.models.instruct.bundle, 'tokenizer.json'));
     const { app, receiver } = createBoltApp(config, logger);
-    const editor = new MessageEditor(app.client, config.slack.updateIntervalMs, logger);
+    const editor = new MessageEditor(
+      app.client,
+      config.slack.updateIntervalMs,
+      logger,
+      this.#options.editRate,
+    );
     this.#resources.add('slack message edits', editor);
     const pipeline = new RequestPipeline({
       config,
@@ -125,6 +139,7 @@ export class SlackAdapter implements BotAdapter {
       editor,
       pipeline,
       queue,
+      status: new QueueStatus(redis, config.redis.keyPrefix),
       tracked: this.#tracked,
       signal: stopping,
     };

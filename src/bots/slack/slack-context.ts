@@ -4,6 +4,7 @@ import type { Config } from '../../config/index.js';
 import type { JobSubmitter } from '../../queue/index.js';
 import type { BotIdentity } from './conversation-reader.js';
 import type { MessageEditor } from './message-editor.js';
+import type { QueueStatus } from './queue-status.js';
 import type { RequestPipeline } from './request-pipeline.js';
 import type { SlackStore } from './slack-store.js';
 
@@ -24,6 +25,8 @@ export interface SlackContext {
   readonly editor: MessageEditor;
   readonly pipeline: RequestPipeline;
   readonly queue: JobSubmitter;
+  /** `/emu queue`: places in line, queue depth and workers online. */
+  readonly status: QueueStatus;
   readonly tracked: Map<string, TrackedJob>;
   /** Aborted when the adapter closes: work in progress stops. */
   readonly signal: AbortSignal;

@@ -118,13 +118,7 @@ async function describe(context: SlackContext, fields: CommandFields, respond: R
 }
 
 async function queueText(context: SlackContext, userId: string): Promise<string> {
-  const jobs = await context.store.personJobs(userId);
-  if (jobs.length === 0) return 'You have no requests waiting or running.';
-  const lines = jobs.map((job) => `• ${escapeMrkdwn(job.what)} in <#${job.channel}>`);
-  return [
-    `You have ${jobs.length} request${jobs.length === 1 ? '' : 's'} waiting or running:`,
-    ...lines,
-  ].join('\n');
+  return context.status.describe(userId, await context.store.personJobs(userId));
 }
 
 /** Posts "<@user> asked ..." in the channel; its thread holds the answer. */

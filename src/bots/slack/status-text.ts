@@ -29,7 +29,8 @@ export function joinPrefix(prefix: string, text: string): string {
   return prefix === '' ? text.trim() : `${prefix} ${text.trim()}`;
 }
 
-function formatWait(ms: number): string {
+/** A wait as people read it: seconds under a minute and a half, else minutes. */
+export function formatWait(ms: number): string {
   const seconds = Math.max(1, Math.round(ms / 1000));
   return seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
 }

@@ -7,7 +7,7 @@ import { type RedisServer, startRedisServer } from '../../helpers/redis-server.j
 import { type SimulatedMessage, SlackSimulation } from '../../helpers/slack-simulation/index.js';
 import { type BotSide, loadEngine, slackEnv, startBotSide, startWorker, testConfig } from './harness.js';
 
-// Image e2e tests: the drawing comes from the test stand-in (withTestDrawing) until the ONNX engine draws.
+// Image e2e tests: the real ONNX engine draws with the tiny-pretrain fixture bundle.
 let redis: RedisServer;
 let engine: Awaited<ReturnType<typeof loadEngine>>;
 beforeAll(async () => {
@@ -115,5 +115,32 @@ describe('Slack drawings (/imagine, buttons, edit modal)', () => {
     );
     await eventually(() => results(threadTs).length === 4, 20_000);
     expect(engine.drawings.at(-1)?.prompt).toBe('a green star');
+  });
+
+  it('does not rerun an edited prompt in a channel the allow-list no longer serves', async () => {
+    await setUp();
+    const threadTs = await imagine('a yellow moon seed=3');
+    const [first] = await eventually(() => results(threadTs).length === 1 && results(threadTs), 20_000);
+    if (first === undefined) throw new Error('no result');
+    // Restarted with the same Redis records, serving another channel only.
+    await bot?.close();
+    const narrowed = await testConfig(
+      slackEnv(redis, simulation, {
+        EMU_BOT_REDIS__KEY_PREFIX: config.redis.keyPrefix,
+        EMU_BOT_SLACK__ALLOWED_CHANNELS: '[C0OTHER]',
+      }),
+    );
+    bot = await startBotSide(narrowed);
+    await simulation.click(first, 'emu_edit', 'U0BOB');
+    await eventually(() => simulation.api.callsTo('views.open').length === 1);
+    await simulation.submitView(
+      { emu_prompt: { emu_prompt_value: { type: 'plain_text_input', value: 'a purple sun' } } },
+      'U0BOB',
+    );
+    // A drawing asked for afterwards in the served channel goes through the whole way.
+    await simulation.command('/imagine', 'a tiny dot', 'U0ADA', 'C0OTHER');
+    await eventually(() => engine.drawings.at(-1)?.prompt === 'a tiny dot', 20_000);
+    expect(engine.drawings.map((request) => request.prompt)).not.toContain('a purple sun');
+    expect(results(threadTs)).toHaveLength(1);
   });
 });

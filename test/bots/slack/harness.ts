@@ -4,25 +4,51 @@ import sharp from 'sharp';
 import { SlackAdapter } from '../../../src/bots/slack/index.js';
 import type { Config } from '../../../src/config/index.js';
 import { packageRoot } from '../../../src/core/index.js';
-import { type Engine, OnnxEngine } from '../../../src/engine/index.js';
+import { type Engine, type ImageRequest, OnnxEngine, type TextRequest } from '../../../src/engine/index.js';
 import { BotService } from '../../../src/queue/index.js';
 import { GpuWorker } from '../../../src/worker/index.js';
 import { queueTestConfig, queueTestEnv } from '../../helpers/queue.js';
 import type { RedisServer } from '../../helpers/redis-server.js';
-import { withTestDrawing } from '../../helpers/slack-simulation/drawing-engine.js';
 import { type SlackSimulation, simulatedIds } from '../../helpers/slack-simulation/index.js';
 
 export const logger = pino({ level: process.env['EMU_BOT_TEST_LOG'] ?? 'silent' });
 const bundles = join(packageRoot, 'test', 'fixtures', 'bundles');
 
-/** Loads the fixture bundles once per file: the real engine, with the test stand-in for drawing. */
-export async function loadEngine(): Promise<ReturnType<typeof withTestDrawing>> {
+export type TestEngine = Engine & { readonly drawings: ImageRequest[] };
+
+/**
+ * Loads the fixture bundles once per file: the real ONNX engine for text and for drawing
+ * (tiny-pretrain's random image decoder makes real PNGs), recording the drawing requests as the
+ * worker gave them, so tests can check the settings that reached the engine, and drawing them at
+ * 64x64 in at most 4 steps.
+ */
+export async function loadEngine(): Promise<TestEngine> {
   const engine: Engine = await OnnxEngine.load({
     bundles: { instruct: join(bundles, 'tiny-instruct'), pretrain: join(bundles, 'tiny-pretrain') },
     sessions: { devices: [{ kind: 'cpu' }], intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all' },
     maxBatchRows: 8,
   });
-  return withTestDrawing(engine);
+  const drawings: ImageRequest[] = [];
+  return {
+    models: engine.models,
+    drawings,
+    generateText: (request, options) => engine.generateText(request, options),
+    generateImage: async (request, options) => {
+      drawings.push(request);
+      // Drawn small and in a few steps: the tiny model at full size would hold the CPU for seconds.
+      const settings = {
+        ...request.settings,
+        width: 64,
+        height: 64,
+        steps: Math.min(request.settings.steps, 4),
+      };
+      const result = await engine.generateImage({ ...request, settings }, options);
+      // The fixture's safety checker has random weights: its verdict means nothing and varies
+      // with the seed, so these tests take every drawing as clean.
+      return { ...result, flagged: false };
+    },
+    close: () => engine.close(),
+  };
 }
 
 export function slackEnv(
@@ -86,4 +112,51 @@ export async function pngFile(name: string, colour: { r: number; g: number; b: n
     .png()
     .toBuffer();
   return { name, mimetype: 'image/png', bytes: new Uint8Array(bytes) };
+}
+
+/** A gate a test opens: engines wait on it, so a job is held running until the test says. */
+export class Gate {
+  readonly opened: Promise<void>;
+  /** How many runs reached the gate (the job is running, held). */
+  reached = 0;
+  #open: () => void = () => {};
+
+  constructor() {
+    this.opened = new Promise((resolve) => {
+      this.#open = resolve;
+    });
+  }
+
+  open(): void {
+    this.#open();
+  }
+}
+
+/** The engine, whose text runs wait at the gate first: the job is held running until it opens. */
+export function heldText<E extends Engine>(engine: E, gate: Gate): E {
+  return {
+    ...engine,
+    async generateText(request, options) {
+      gate.reached += 1;
+      await gate.opened;
+      return engine.generateText(request, options);
+    },
+  };
+}
+
+/**
+ * The engine, with text runs that stream `parts` as deltas: all parts but the last, then a wait
+ * at the gate (so the test sees the streamed edit while the job is still running), then the last.
+ */
+export function streamingText<E extends Engine>(engine: E, parts: readonly string[], gate: Gate): E {
+  return {
+    ...engine,
+    async generateText(_request: TextRequest, options) {
+      for (const part of parts.slice(0, -1)) options?.onText?.(part);
+      gate.reached += 1;
+      await gate.opened;
+      options?.onText?.(parts.at(-1) ?? '');
+      return { text: parts.join(''), tokenIds: [], promptTokens: 0, finishReason: 'eos' as const };
+    },
+  };
 }

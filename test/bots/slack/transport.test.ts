@@ -11,7 +11,16 @@ import {
   signRequest,
   simulatedIds,
 } from '../../helpers/slack-simulation/index.js';
-import { type BotSide, loadEngine, slackEnv, startBotSide, startWorker, testConfig } from './harness.js';
+import {
+  type BotSide,
+  Gate,
+  heldText,
+  loadEngine,
+  slackEnv,
+  startBotSide,
+  startWorker,
+  testConfig,
+} from './harness.js';
 
 let redis: RedisServer;
 let engine: Awaited<ReturnType<typeof loadEngine>>;
@@ -57,21 +66,32 @@ describe('Slack delivery', () => {
     expect(simulation.workspace.botReplies(channel, sent.message.ts)).toHaveLength(1);
   });
 
-  it('delivers the answer once when Socket Mode reconnects during the job', async () => {
-    await setUp();
-    const connections = simulation.socket.connections;
-    const sent = simulation.mention({ user: 'U0ADA', channel, text: 'a long question' });
-    await sent.acks;
-    simulation.socket.requestReconnect();
-    await eventually(
-      () => simulation.socket.connections > connections && simulation.socket.openConnections === 1,
-    );
-    // Slack sends the event again on the new connection when it doubts the ack.
-    await simulation.retryEvent(sent, 1);
-    await eventually(() => answers(sent.message.ts).length === 1, 20_000);
-    const later = simulation.mention({ user: 'U0ADA', channel, text: 'still there?' });
-    await eventually(() => answers(later.message.ts).length === 1, 20_000);
-    expect(simulation.workspace.botReplies(channel, sent.message.ts)).toHaveLength(1);
+  it('delivers the answer once when Socket Mode reconnects while the job is held running', async () => {
+    const gate = new Gate();
+    try {
+      await setUp({}, heldText(engine, gate));
+      const connections = simulation.socket.connections;
+      const sent = simulation.mention({ user: 'U0ADA', channel, text: 'a long question' });
+      await sent.acks;
+      // The job is running on the worker, held there until the reconnect is done.
+      await eventually(() => gate.reached === 1, 20_000);
+      simulation.socket.requestReconnect();
+      await eventually(
+        () => simulation.socket.connections > connections && simulation.socket.openConnections === 1,
+      );
+      // Slack sends the event again on the new connection when it doubts the ack.
+      await simulation.retryEvent(sent, 1);
+      expect(answers(sent.message.ts)).toEqual([]);
+      gate.open();
+      await eventually(() => answers(sent.message.ts).length === 1, 20_000);
+      const later = simulation.mention({ user: 'U0ADA', channel, text: 'still there?' });
+      await eventually(() => answers(later.message.ts).length === 1, 20_000);
+      expect(simulation.workspace.botReplies(channel, sent.message.ts)).toHaveLength(1);
+      // The retried event started no second job: the engine ran this question once.
+      expect(gate.reached).toBe(2);
+    } finally {
+      gate.open();
+    }
   });
 
   it('cancels a running job from its button, for the person who asked only', async () => {

@@ -28,6 +28,13 @@ export interface PersonMessage {
   readonly eventId?: string;
 }
 
+export interface SimulationOptions {
+  /** Edits of one message closer than this are answered 429 (0, the default, turns it off). */
+  readonly minUpdateIntervalMs?: number;
+  /** The workspace's chat.update limit (see `WebApiOptions`); none by default. */
+  readonly workspaceUpdates?: { readonly max: number; readonly windowMs: number };
+}
+
 export interface Sent {
   readonly message: SimulatedMessage;
   /** The acks of the envelopes sent for it (an app_mention, and the message event Slack sends too). */
@@ -49,11 +56,12 @@ export class SlackSimulation {
   readonly #server: Server;
   #port = 0;
 
-  private constructor(minUpdateIntervalMs: number) {
+  private constructor(options: SimulationOptions) {
     this.api = new WebApi(this.workspace, {
       baseUrl: () => this.baseUrl,
       openConnection: () => this.socket.connectionUrl(this.#port),
-      minUpdateIntervalMs,
+      minUpdateIntervalMs: options.minUpdateIntervalMs ?? 0,
+      ...(options.workspaceUpdates === undefined ? {} : { workspaceUpdates: options.workspaceUpdates }),
     });
     this.#server = createServer((request, response) => void this.#route(request, response));
     this.#server.on('upgrade', (request, socket, head) => {
@@ -62,9 +70,8 @@ export class SlackSimulation {
     });
   }
 
-  /** `minUpdateIntervalMs`: edits of one message closer than this are answered 429 (0 turns it off). */
-  static async start(options: { minUpdateIntervalMs?: number } = {}): Promise<SlackSimulation> {
-    const simulation = new SlackSimulation(options.minUpdateIntervalMs ?? 0);
+  static async start(options: SimulationOptions = {}): Promise<SlackSimulation> {
+    const simulation = new SlackSimulation(options);
     await new Promise<void>((resolve) => simulation.#server.listen(0, '127.0.0.1', resolve));
     simulation.#port = (simulation.#server.address() as AddressInfo).port;
     return simulation;
@@ -89,6 +96,28 @@ export class SlackSimulation {
   /** A person posts a message without mentioning the bot. */
   say(message: PersonMessage): Sent {
     return this.#personPosts(message, ['message']);
+  }
+
+  /**
+   * Another app's bot posts a message mentioning this bot: Slack sends app_mention (with the
+   * poster's bot_id) and a message event of subtype bot_message.
+   */
+  otherBotMentions(message: {
+    readonly botId: string;
+    readonly channel: string;
+    readonly text: string;
+    readonly threadTs?: string;
+  }): Sent {
+    return this.#personPosts(
+      {
+        user: `U${message.botId}`,
+        channel: message.channel,
+        text: `<@${simulatedIds.botUser}> ${message.text}`,
+        ...(message.threadTs === undefined ? {} : { threadTs: message.threadTs }),
+      },
+      ['app_mention', 'message'],
+      message.botId,
+    );
   }
 
   /** Sends an event envelope again as Slack's retry, with the same event id. */
@@ -138,7 +167,7 @@ export class SlackSimulation {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
-  #personPosts(message: PersonMessage, types: readonly ('app_mention' | 'message')[]): Sent {
+  #personPosts(message: PersonMessage, types: readonly ('app_mention' | 'message')[], botId?: string): Sent {
     const files = (message.files ?? []).map((file) =>
       this.workspace.addFile({ ...file, user: message.user }),
     );
@@ -148,6 +177,7 @@ export class SlackSimulation {
       text: message.text,
       ...(message.threadTs === undefined ? {} : { thread_ts: message.threadTs }),
       ...(files.length === 0 ? {} : { files: files.map((file) => file.id) }),
+      ...(botId === undefined ? {} : { bot_id: botId }),
     });
     const fileJson = files.map((file) => this.api.fileJson(file));
     const eventIds = types.map((_, index) =>
@@ -155,7 +185,19 @@ export class SlackSimulation {
     );
     const acks = Promise.all(
       types.map((type, index) =>
-        this.socket.send('events_api', eventCallback(messageEvent(stored, type, fileJson), eventIds[index])),
+        this.socket.send(
+          'events_api',
+          eventCallback(
+            botId === undefined
+              ? messageEvent(stored, type, fileJson)
+              : {
+                  ...messageEvent(stored, type, fileJson),
+                  bot_id: botId,
+                  ...(type === 'message' ? { subtype: 'bot_message' } : {}),
+                },
+            eventIds[index],
+          ),
+        ),
       ),
     );
     return { message: stored, acks, eventIds };

@@ -19,6 +19,11 @@ export interface WebApiOptions {
   readonly openConnection: () => string;
   /** chat.update of one message sooner than this after the last is answered 429, as Slack does. */
   readonly minUpdateIntervalMs: number;
+  /**
+   * Slack's per-workspace limit of chat.update (Tier 3): more than `max` calls within any
+   * `windowMs` are answered 429 with Retry-After, and so is every call until that time.
+   */
+  readonly workspaceUpdates?: { readonly max: number; readonly windowMs: number };
 }
 
 type Handler = (args: Record<string, string>) => unknown;
@@ -37,6 +42,9 @@ export class WebApi {
   readonly #workspace: Workspace;
   readonly #options: WebApiOptions;
   readonly #lastUpdate = new Map<string, number>();
+  /** When each accepted chat.update arrived, for the workspace limit. */
+  readonly #updateTimes: number[] = [];
+  #updatesLimitedUntil = 0;
   readonly #handlers: Record<string, Handler>;
   #uploadSequence = 0;
 
@@ -84,9 +92,16 @@ export class WebApi {
       this.failNext.delete(method);
       return error(injected);
     }
-    if (method === 'chat.update' && this.#tooSoon(args)) {
-      this.rateLimited.push(call);
-      return { status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': '1' } };
+    if (method === 'chat.update') {
+      const retryAfter = this.#workspaceLimited(call.at) ?? (this.#tooSoon(args) ? 1 : undefined);
+      if (retryAfter !== undefined) {
+        this.rateLimited.push(call);
+        return {
+          status: 429,
+          body: { ok: false, error: 'ratelimited' },
+          headers: { 'retry-after': String(retryAfter) },
+        };
+      }
     }
     const handler = this.#handlers[method];
     if (handler === undefined) return error('unknown_method');
@@ -124,7 +139,12 @@ export class WebApi {
       text: message.text,
       ...(message.thread_ts === undefined ? {} : { thread_ts: message.thread_ts }),
       ...(message.user === undefined ? {} : { user: message.user }),
-      ...(message.bot_id === undefined ? {} : { bot_id: message.bot_id, user: simulatedIds.botUser }),
+      ...(message.bot_id === undefined
+        ? {}
+        : {
+            bot_id: message.bot_id,
+            user: message.bot_id === simulatedIds.bot ? simulatedIds.botUser : message.user,
+          }),
       ...(message.blocks === undefined ? {} : { blocks: message.blocks }),
       ...(message.metadata === undefined ? {} : { metadata: message.metadata }),
       ...(message.files === undefined
@@ -133,6 +153,26 @@ export class WebApi {
             files: message.files.map((id) => this.fileJson(this.#workspace.files.get(id) as SimulatedFile)),
           }),
     };
+  }
+
+  /** From now on, every chat.update is answered 429 for `seconds` (Slack's limit reached elsewhere). */
+  limitUpdatesFor(seconds: number): void {
+    this.#updatesLimitedUntil = Date.now() + seconds * 1000;
+  }
+
+  /** Seconds to wait when the workspace's chat.update budget is spent, else undefined (and counted). */
+  #workspaceLimited(now: number): number | undefined {
+    if (now < this.#updatesLimitedUntil) return Math.ceil((this.#updatesLimitedUntil - now) / 1000);
+    const limit = this.#options.workspaceUpdates;
+    if (limit === undefined) return undefined;
+    while ((this.#updateTimes[0] ?? now) <= now - limit.windowMs) this.#updateTimes.shift();
+    if (this.#updateTimes.length >= limit.max) {
+      const seconds = Math.max(1, Math.ceil(limit.windowMs / 1000));
+      this.#updatesLimitedUntil = now + seconds * 1000;
+      return seconds;
+    }
+    this.#updateTimes.push(now);
+    return undefined;
   }
 
   #tooSoon(args: Record<string, string>): boolean {
