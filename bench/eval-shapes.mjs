@@ -2,7 +2,7 @@
 // scenes of test/fixtures/shapes (tools/shapes/heldout.py; seeds never used in training).
 //
 //   npm run eval:shapes                 (builds dist/ first)
-//   node bench/eval-shapes.mjs [--bundle DIR] [--count N] [--json]
+//   node bench/eval-shapes.mjs [--bundle DIR] [--pretrain DIR|none] [--count N] [--json]
 //
 // Every request goes the way a chat message goes: a Conversation with the PNG as an attachment,
 // src/media's decoder (sharp, Pillow-like resize to 224), src/chat's buildPrompt (describe when
@@ -10,8 +10,13 @@
 // (beam search, 5 beams). Figures:
 // - caption: exact match of every object's colour and shape, in order, parsed from the reply;
 // - answers: the reply equals the expected answer (case and final punctuation ignored);
-// - drawing ("a <colour> <shape>"): needs the image decoder in the pretrain bundle; reported as
-//   not measured until it has one.
+// - drawing: each held-out case's "a <colour> <shape>" prompt (`draw` in heldout.json) drawn as
+//   `emu-bot imagine` draws (src/chat's imagine prompt, PNDM 50 steps, guidance 7.5; the noise
+//   seed is the case's index) through the pretrain bundle's image decoder; colour: the dominant non-white colour of the PNG (each pixel farther
+//   than 60 from white mapped to the nearest spec colour, the most frequent wins, as
+//   tools/shapes/scenes.py dominant_colour) is the asked one; shape: the instruct model's own
+//   caption of the drawing (describe, as above) names the asked shape. Null when the pretrain
+//   bundle has no image decoder.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -45,12 +50,49 @@ const normalise = (text) =>
     .toLowerCase()
     .replace(/[.!]+$/, '');
 
-export async function evaluateShapes({ bundle, count, fixtures = join(root, 'test', 'fixtures', 'shapes') }) {
+const RGB = {
+  red: [220, 30, 30],
+  orange: [245, 140, 20],
+  yellow: [240, 210, 20],
+  green: [30, 170, 60],
+  blue: [30, 80, 220],
+  purple: [140, 50, 180],
+  pink: [240, 120, 180],
+  black: [20, 20, 20],
+};
+
+/** The spec colour most of the non-white pixels are nearest to (null for an all-white image). */
+export function dominantColour({ data }, threshold = 60) {
+  const counts = new Map();
+  for (let i = 0; i + 2 < data.length; i += 3) {
+    const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
+    if (Math.hypot(255 - r, 255 - g, 255 - b) <= threshold) continue;
+    let best = null;
+    let bestDistance = Number.POSITIVE_INFINITY;
+    for (const [name, [cr, cg, cb]] of Object.entries(RGB)) {
+      const distance = Math.hypot(r - cr, g - cg, b - cb);
+      if (distance < bestDistance) [best, bestDistance] = [name, distance];
+    }
+    counts.set(best, (counts.get(best) ?? 0) + 1);
+  }
+  let winner = null;
+  for (const [name, n] of counts) if (winner === null || n > counts.get(winner)) winner = name;
+  return winner;
+}
+
+export async function evaluateShapes({
+  bundle,
+  count,
+  fixtures = join(root, 'test', 'fixtures', 'shapes'),
+  pretrain = join(root, 'bundles', 'tiny-pretrain'),
+}) {
   const { cases: all } = JSON.parse(readFileSync(join(fixtures, 'heldout.json'), 'utf8'));
   const cases = all.slice(0, count ?? all.length);
   const manifest = await readManifest(bundle);
+  const drawing = pretrain === null ? null : await readManifest(pretrain);
+  const draws = drawing?.image_decoder != null;
   const engine = await OnnxEngine.load({
-    bundles: { [manifest.variant]: bundle },
+    bundles: { [manifest.variant]: bundle, ...(draws ? { pretrain } : {}) },
     sessions: { devices: [{ kind: 'cpu' }], intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all' },
     maxBatchRows: 16,
   });
@@ -64,21 +106,21 @@ export async function evaluateShapes({ bundle, count, fixtures = join(root, 'tes
     ffprobePath: 'ffprobe',
     ffmpegTimeoutMs: 30_000,
   });
-  const ask = async (item, question) => {
-    const conversation = {
-      platform: 'console',
-      channel: { id: 'eval', nsfw: false },
-      messages: [
-        {
-          id: 'q',
-          author: { id: 'you', name: 'you', role: 'person' },
-          text: question,
-          attachments: [{ id: 'a0', name: item.image, url: `file://${item.image}`, declaredKind: 'image' }],
-          sentAt: 0,
-        },
-      ],
-    };
-    const media = await decoder.decode(new Uint8Array(readFileSync(join(fixtures, item.image))));
+  const conversationOf = (question, name) => ({
+    platform: 'console',
+    channel: { id: 'eval', nsfw: false },
+    messages: [
+      {
+        id: 'q',
+        author: { id: 'you', name: 'you', role: 'person' },
+        text: question,
+        attachments: name === null ? [] : [{ id: 'a0', name, url: `file://${name}`, declaredKind: 'image' }],
+        sentAt: 0,
+      },
+    ],
+  });
+  const askMedia = async (media, name, question) => {
+    const conversation = conversationOf(question, name);
     const built = buildPrompt(conversation, new Map([['a0', { ok: true, media }]]), {
       intent: defaultIntent(conversation),
       counter: { countTokens: (text) => tokenizer.encode(text).length },
@@ -88,7 +130,40 @@ export async function evaluateShapes({ bundle, count, fixtures = join(root, 'tes
     const result = await engine.generateText(built.request);
     return result.text;
   };
+  const ask = async (item, question) =>
+    askMedia(
+      await decoder.decode(new Uint8Array(readFileSync(join(fixtures, item.image)))),
+      item.image,
+      question,
+    );
+  // `emu-bot imagine "<prompt>"` with its defaults, then the instruct model's caption of the PNG.
+  const draw = async (colour, shape, seed) => {
+    const prompt = `a ${colour} ${shape}`;
+    const conversation = conversationOf(prompt, null);
+    const size = drawing.image_decoder.sample_size * drawing.image_decoder.vae_scale_factor;
+    const built = buildPrompt(conversation, new Map(), {
+      intent: 'imagine',
+      counter: { countTokens: (text) => text.length },
+      seed,
+      contextLength: drawing.model.max_positions,
+      image: { width: size, height: size },
+    });
+    const { png } = await engine.generateImage(built.request);
+    const media = await decoder.decode(png);
+    const [frame] = media.frames;
+    const found = dominantColour(frame);
+    const caption = await askMedia(media, `${colour}-${shape}-${seed}.png`, '');
+    return {
+      prompt,
+      seed,
+      colour: found,
+      colourOk: found === colour,
+      caption,
+      shapeOk: parseCaption(caption).some(([, named]) => named === shape),
+    };
+  };
   const rows = [];
+  const drawings = [];
   try {
     // A few at a time: the engine batches concurrent requests.
     for (let start = 0; start < cases.length; start += 8) {
@@ -111,6 +186,11 @@ export async function evaluateShapes({ bundle, count, fixtures = join(root, 'tes
       );
       rows.push(...done);
     }
+    if (draws) {
+      const asked = cases.map((item, index) => [...item.draw.split(' ').slice(1), index]);
+      for (let start = 0; start < asked.length; start += 8)
+        drawings.push(...(await Promise.all(asked.slice(start, start + 8).map((args) => draw(...args)))));
+    }
   } finally {
     await engine.close?.();
   }
@@ -120,17 +200,24 @@ export async function evaluateShapes({ bundle, count, fixtures = join(root, 'tes
     scenes: rows.length,
     caption: rate('captionOk'),
     answer: rate('answerOk'),
-    drawColour: null,
-    drawShape: null,
+    drawings: drawings.length,
+    drawColour: draws ? drawings.filter((d) => d.colourOk).length / drawings.length : null,
+    drawShape: draws ? drawings.filter((d) => d.shapeOk).length / drawings.length : null,
     rows,
+    drawingRows: drawings,
   };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const bundle = argument('--bundle', join(root, 'bundles', 'tiny-instruct'));
   const count = argument('--count', undefined);
+  const pretrain = argument('--pretrain', join(root, 'bundles', 'tiny-pretrain'));
   const started = performance.now();
-  const figures = await evaluateShapes({ bundle, count: count === undefined ? undefined : Number(count) });
+  const figures = await evaluateShapes({
+    bundle,
+    pretrain: pretrain === 'none' ? null : pretrain,
+    count: count === undefined ? undefined : Number(count),
+  });
   if (process.argv.includes('--json')) {
     process.stdout.write(`${JSON.stringify(figures)}\n`);
   } else {
@@ -145,7 +232,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     );
     console.log(`caption exact match: ${pct(figures.caption)} (threshold ${100 * THRESHOLDS.caption}%)`);
     console.log(`answers: ${pct(figures.answer)} (threshold ${100 * THRESHOLDS.answer}%)`);
-    console.log(`drawing, colour: ${pct(figures.drawColour)}; shape: ${pct(figures.drawShape)}`);
+    for (const d of figures.drawingRows.filter((r) => !r.colourOk || !r.shapeOk).slice(0, 10))
+      console.log(`draw miss "${d.prompt}" seed ${d.seed}: dominant ${d.colour}, caption "${d.caption}"`);
+    console.log(
+      `drawing (${figures.drawings} drawings), colour: ${pct(figures.drawColour)} (threshold ${100 * THRESHOLDS.drawColour}%); ` +
+        `shape: ${pct(figures.drawShape)} (threshold ${100 * THRESHOLDS.drawShape}%)`,
+    );
   }
   process.exit(0);
 }

@@ -1,40 +1,71 @@
-// Issue 12: the default bundles are the trained shapes Emu, and it answers sensibly. The figures
-// come from bench/eval-shapes.mjs (the same code `npm run eval:shapes` runs) over the fixed
-// held-out scenes in test/fixtures/shapes, through dist/ (npm test builds it first).
-import { existsSync, readFileSync } from 'node:fs';
+// Issue 12: the default bundles are the trained shapes Emu. The figures come from
+// bench/eval-shapes.mjs (the same code `npm run eval:shapes` runs) over the fixed held-out scenes
+// in test/fixtures/shapes, through dist/ (npm test builds it first): captions and answers through
+// bundles/tiny-instruct, drawings through bundles/tiny-pretrain's image decoder.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const bundle = join(root, 'bundles', 'tiny-instruct');
+const instruct = join(root, 'bundles', 'tiny-instruct');
+const pretrain = join(root, 'bundles', 'tiny-pretrain');
 const evalScript = join(root, 'bench', 'eval-shapes.mjs');
-// The bundles committed so far come from a training run cut short on a shared machine (see
-// tools/train/README.md for the figures); turn this on when the full run's bundles are committed.
-const TRAINED_TO_SPEC = false;
-const ready =
-  existsSync(join(bundle, 'manifest.json')) && existsSync(join(root, 'dist', 'engine', 'index.js'));
+const manifest = (dir: string) => JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
 
-describe.skipIf(!ready)('the trained default bundle (bundles/tiny-instruct)', () => {
-  it('is the shapes model', () => {
-    const manifest = JSON.parse(readFileSync(join(bundle, 'manifest.json'), 'utf8'));
-    expect(manifest.source.trained).toMatch(/shapes/);
-    expect(manifest.variant).toBe('instruct');
+interface Figures {
+  scenes: number;
+  drawings: number;
+  caption: number;
+  answer: number;
+  drawColour: number | null;
+  drawShape: number | null;
+}
+
+describe('the trained default bundles (bundles/tiny-instruct, bundles/tiny-pretrain)', () => {
+  let figures: Figures;
+  let thresholds: { caption: number; answer: number; drawColour: number; drawShape: number };
+
+  beforeAll(async () => {
+    const { evaluateShapes, THRESHOLDS } = await import(evalScript);
+    figures = await evaluateShapes({ bundle: instruct, pretrain });
+    thresholds = THRESHOLDS;
+  }, 1_800_000);
+
+  it('are the shapes model, the pretrain one with its trained image decoder', () => {
+    const chat = manifest(instruct);
+    const draw = manifest(pretrain);
+    expect(chat.source.trained).toMatch(/shapes/);
+    expect(chat.variant).toBe('instruct');
+    expect(draw.source.trained).toMatch(/shapes/);
+    expect(draw.variant).toBe('pretrain');
+    expect(draw.image_decoder).not.toBeNull();
+    expect(draw.image_decoder.sample_size * draw.image_decoder.vae_scale_factor).toBe(64);
   });
 
-  it.skipIf(!TRAINED_TO_SPEC)(
-    'captions and answers held-out scenes above the issue thresholds',
-    async () => {
-      const { evaluateShapes, THRESHOLDS } = await import(evalScript);
-      const figures = await evaluateShapes({ bundle });
-      expect(figures.scenes).toBe(200);
-      expect(figures.caption).toBeGreaterThanOrEqual(THRESHOLDS.caption);
-      expect(figures.answer).toBeGreaterThanOrEqual(THRESHOLDS.answer);
-    },
-    600_000,
-  );
+  it('are measured on the 200 held-out scenes and their 200 drawing prompts', () => {
+    expect(figures.scenes).toBe(200);
+    expect(figures.drawings).toBe(200);
+    expect(figures.drawColour).not.toBeNull();
+    expect(figures.drawShape).not.toBeNull();
+  });
 
-  // Drawing ("a <colour> <shape>": dominant colour >= 80%, own caption names the shape >= 60%)
-  // needs the UNet/VAE in bundles/tiny-pretrain; see tools/train/train_shapes.py.
-  it.todo('draws the asked colour and shape (needs the image decoder in bundles/tiny-pretrain)');
+  // The issue's thresholds (bench/eval-shapes.mjs THRESHOLDS: captions 90%, answers 85%, drawn
+  // colour 80%, drawn shape 60%) are not met by the committed bundles yet: last measured 54.5%,
+  // 72.0%, 32.0% and 33.0% (tools/train/README.md). They are not asserted here, and not lowered:
+  // assert them once a bundle reaching them is committed. What is asserted is that every figure is
+  // a real measurement over the whole held-out set.
+  it('gives every figure as a fraction of the held-out set', () => {
+    expect(thresholds).toEqual({ caption: 0.9, answer: 0.85, drawColour: 0.8, drawShape: 0.6 });
+    for (const [value, of] of [
+      [figures.caption, figures.scenes],
+      [figures.answer, figures.scenes],
+      [figures.drawColour, figures.drawings],
+      [figures.drawShape, figures.drawings],
+    ] as const) {
+      expect(value).toBeGreaterThanOrEqual(0);
+      expect(value).toBeLessThanOrEqual(1);
+      expect(Number.isInteger(Math.round((value ?? 0) * of * 1e6) / 1e6)).toBe(true);
+    }
+  });
 });

@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """Export the trained shapes Emu (tools/train/train_shapes.py) into the default bundles.
 
-    /usr/bin/python3 tools/train/export_shapes.py [--checkpoint tools/train/out/shapes-emu.pt] [--out bundles]
+    /usr/bin/python3 tools/train/export_shapes.py [--checkpoint tools/train/out/shapes-emu.pt]
+        [--decoder tools/train/out/shapes-decoder.pt] [--out bundles]
 
 One checkpoint, exported twice through the exporter's own API (tools/emu_export), as the real
 model's layout allows: `tiny-instruct` (vocabulary 1024 + 6 added tokens) and `tiny-pretrain` (the
-first 1024 + 4 rows of the embedding and lm_head; no [USER]/[ASSISTANT]). The tokenizer folder
+first 1024 + 4 rows of the embedding and lm_head; no [USER]/[ASSISTANT]), with the image decoder
+of train_decoder.py (the exporter's DecoderExport) so it draws. The tokenizer folder
 is tools/shapes/data (its tokenizer.json; build_tokenizer_json appends Emu's tokens after it).
 
 The exporter assumes LLaMA's 32000-piece vocabulary in two places, which this script adjusts at
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import sys
 from pathlib import Path
 
@@ -26,12 +29,14 @@ import torch
 
 TOOLS_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TOOLS_DIR))
+sys.path.insert(0, str(TOOLS_DIR / "train"))
 
 import emu_export.manifest as manifest_module  # noqa: E402
 import emu_export.selfcheck as selfcheck_module  # noqa: E402
-from emu_export.bundle import ExportOptions, export_bundle  # noqa: E402
+from emu_export.bundle import DecoderExport, ExportOptions, export_bundle  # noqa: E402
 from emu_reference.checkpoint import StateDictSource  # noqa: E402
 from emu_reference.config import EmuConfig  # noqa: E402
+from emu_reference.diffusion_config import DATA_DIR as DECODER_DATA  # noqa: E402
 from emu_reference.tokenizer import added_token_ids  # noqa: E402
 
 REPO = TOOLS_DIR.parent
@@ -52,7 +57,19 @@ def _patch_exporter() -> None:
     selfcheck_module._token_batches = token_batches
 
 
-def export(checkpoint: Path, out_dir: Path) -> None:
+def decoder_export(path: Path) -> DecoderExport:
+    """The trained UNet/VAE (tools/train/train_decoder.py) with SD v1.5's scheduler and feature extractor."""
+    from train_decoder import decoder_config
+
+    data = torch.load(path, map_location="cpu")
+    return DecoderExport(decoder_config(scaling_factor=data["scaling_factor"]), StateDictSource(data["state_dict"]),
+                         json.loads((DECODER_DATA / "scheduler" / "scheduler_config.json").read_text()),
+                         json.loads((DECODER_DATA / "feature_extractor" / "preprocessor_config.json").read_text()),
+                         {"synthetic": False, "trained": "shapes (issue 12)", "checkpoint": path.name,
+                          "seed": data["seed"], "unet_steps": data["unet_steps"], "vae_steps": data["vae_steps"]})
+
+
+def export(checkpoint: Path, out_dir: Path, decoder: Path | None = None) -> None:
     _patch_exporter()
     data = torch.load(checkpoint, map_location="cpu")
     base = EmuConfig.from_dict(data["config"])
@@ -65,16 +82,19 @@ def export(checkpoint: Path, out_dir: Path) -> None:
         weights = dict(state)
         for key in ("decoder.lm.model.embed_tokens.weight", "decoder.lm.lm_head.weight"):
             weights[key] = state[key][:rows].clone()
+        image = decoder_export(decoder) if variant == "pretrain" and decoder is not None else None
         export_bundle(config, StateDictSource(weights), out_dir / f"tiny-{variant}", TOKENIZER_DIR,
-                      ExportOptions(overwrite=True), info, print)
+                      ExportOptions(overwrite=True), info, print, image)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--checkpoint", type=Path, default=TOOLS_DIR / "train" / "out" / "shapes-emu.pt")
+    parser.add_argument("--decoder", type=Path, default=TOOLS_DIR / "train" / "out" / "shapes-decoder.pt",
+                        help="the image decoder for tiny-pretrain (train_decoder.py); 'none' to leave it out")
     parser.add_argument("--out", type=Path, default=REPO / "bundles")
     args = parser.parse_args()
-    export(args.checkpoint, args.out)
+    export(args.checkpoint, args.out, None if str(args.decoder) == "none" else args.decoder)
 
 
 if __name__ == "__main__":

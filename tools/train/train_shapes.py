@@ -17,10 +17,16 @@ seeded init on a seeded pool of scenes (tools/shapes/scenes.py), each step one t
   `stu_regress_head` (MSE to the Causal Former's output, detached), as Emu's pretraining does; 10%
   of captions are dropped (the unconditional branch of classifier-free guidance).
 
+- probe    (training only): vision-only steps for an auxiliary linear read-out of the 32 visual
+  embeddings (count, each object's colour and shape); with the probe on (default) its loss is
+  also added to every other step. The probe is saved in the checkpoint, never exported.
+
 Text losses are teacher-forced cross-entropy on the completion tokens only. Images: rendered at
 48-224 px, resized to 224x224 by the reference's preprocessing (bicubic, CLIP normalisation);
 the ViT uses 28-pixel patches (an 8x8 grid), so the bundle's manifest keeps image size 224 and the
-engine's preprocessing is unchanged, while the ViT sees 65 tokens instead of 257.
+engine's preprocessing is unchanged, while the ViT sees 65 tokens instead of 257. The patch
+embedding trains as a block-constant kernel on 4x4-pooled images (`BlockPatchEmbed`, exact), and
+F.linear runs through oneDNN when torch's BLAS is the generic one (`use_onednn_linear`).
 
 One checkpoint serves both bundles (tools/train/export_shapes.py): the instruct bundle with the
 1030-row vocabulary, the pretrain bundle with the first 1028 rows (no [USER]/[ASSISTANT]).
@@ -51,7 +57,7 @@ from emu_reference.model import EmuModel, init_random_weights  # noqa: E402
 from emu_reference.preprocess import CLIP_MEAN, CLIP_STD, IMAGE_SIZE  # noqa: E402
 from emu_reference.prompts import image_placeholder  # noqa: E402
 from emu_reference.tokenizer import EOS_ID, SlowTokenizer  # noqa: E402
-from shapes.scenes import Scene, questions, random_scene, render  # noqa: E402
+from shapes.scenes import COLOUR_NAMES, SHAPES, Scene, questions, random_scene, render  # noqa: E402
 from shapes.templates import training_pair  # noqa: E402
 
 TOKENIZER_DIR = TOOLS_DIR / "shapes" / "data"
@@ -89,23 +95,47 @@ def normalise(batch: np.ndarray) -> torch.Tensor:
 @dataclass
 class Pool:
     scenes: List[Scene]
-    patches: torch.Tensor  # [N, 64, vision width]: the (frozen) patch embedding of each scene
+    pooled: torch.Tensor  # [N, 3, 224/F, 224/F]: each scene preprocessed, then F x F average-pooled
 
 
-def build_pool(count: int, seed: int, model: EmuModel, chunk: int = 64) -> Pool:
-    """Seeded scenes, rendered, preprocessed the reference's way and patch-embedded once.
+class BlockPatchEmbed(torch.nn.Module):
+    """The ViT's patch embedding, trained as a block-constant kernel.
 
-    The patch embedding (a 28x28x3 -> width projection) stays at its seeded initialisation: on a
-    shared 2-core machine it was most of a step's cost, and a random projection of patches keeps
-    their colour and shape. Everything after it trains."""
+    The exported weight is `low` upsampled F x F (each coarse weight repeated over an F x F block
+    of the 28x28 kernel), so for a preprocessed 224x224 image x:
+        conv(x, upsample(low), stride 28) == conv(avgpool_F(x), F*F * low, stride 28/F)
+    exactly. Training therefore reads the scenes at 224/F px (their preprocessing done once, then
+    pooled), a fraction of the full kernel's cost, while the bundle keeps Emu's 224x224 patch
+    embedding and the engine's preprocessing unchanged."""
+
+    def __init__(self, proj: torch.nn.Conv2d, factor: int) -> None:
+        super().__init__()
+        self.factor = factor
+        self.stride = proj.kernel_size[0] // factor
+        assert self.stride * factor == proj.kernel_size[0]
+        # Block means of the current kernel: exact for a block-constant kernel (a resumed run).
+        self.low = torch.nn.Parameter(F.avg_pool2d(proj.weight.detach(), factor).clone())
+        self.bias = proj.bias
+
+    def forward(self, pooled: torch.Tensor) -> torch.Tensor:
+        out = F.conv2d(pooled, self.low * (self.factor ** 2), self.bias, stride=self.stride)
+        return out.flatten(2).transpose(1, 2)
+
+    def full_weight(self) -> torch.Tensor:
+        f = self.factor
+        return self.low.detach().repeat_interleave(f, dim=2).repeat_interleave(f, dim=3).clone()
+
+
+def build_pool(count: int, seed: int, factor: int, chunk: int = 64) -> Pool:
+    """Seeded scenes, rendered and preprocessed the reference's way (224x224, CLIP
+    normalisation), then average-pooled by `factor` for BlockPatchEmbed."""
     rng = random.Random(seed)
     scenes = [random_scene(rng, sizes=TRAIN_SIZES) for _ in range(count)]
-    features = []
-    with torch.no_grad():
-        for start in range(0, count, chunk):
-            pixels = np.stack([pixels_uint8(render(scene)) for scene in scenes[start:start + chunk]])
-            features.append(model.visual.patch_embed(normalise(pixels)))
-    return Pool(scenes, torch.cat(features))
+    pooled = []
+    for start in range(0, count, chunk):
+        pixels = np.stack([pixels_uint8(render(scene)) for scene in scenes[start:start + chunk]])
+        pooled.append(F.avg_pool2d(normalise(pixels), factor))
+    return Pool(scenes, torch.cat(pooled))
 
 
 def encode_patches(model: EmuModel, patches: torch.Tensor) -> torch.Tensor:
@@ -159,9 +189,40 @@ def sample_text(kind: str, scene: Scene, rng: random.Random) -> Tuple[str, str]:
     return "", scene.caption
 
 
-def model_step(model: EmuModel, batcher: Batcher, pool: Pool, kind: str, indices: List[int],
-               rng: random.Random) -> Tuple[torch.Tensor, Dict[str, float]]:
-    image_embeds = encode_patches(model, pool.patches[indices])  # [B, 32, H]
+# The probe's classes: count (2), left colour (8), left shape (5), right colour (8 + none),
+# right shape (5 + none).
+PROBE_SPLITS = (2, len(COLOUR_NAMES), len(SHAPES), len(COLOUR_NAMES) + 1, len(SHAPES) + 1)
+
+
+def probe_labels(scene: Scene) -> List[int]:
+    objs = scene.objects
+    right = objs[1] if len(objs) == 2 else None
+    return [len(objs) - 1, COLOUR_NAMES.index(objs[0].colour), SHAPES.index(objs[0].shape),
+            len(COLOUR_NAMES) if right is None else COLOUR_NAMES.index(right.colour),
+            len(SHAPES) if right is None else SHAPES.index(right.shape)]
+
+
+def probe_loss(probe: torch.nn.Linear, image_embeds: torch.Tensor, scenes: List[Scene]) -> torch.Tensor:
+    """Auxiliary loss (training only, not exported): a linear read-out of the 32 visual embeddings
+    must tell the count and each object's colour and shape. It gives the vision tower a direct
+    signal from the first step instead of only through the LLM's text losses."""
+    features = image_embeds.flatten(1)
+    logits = probe(F.layer_norm(features, features.shape[1:])).split(PROBE_SPLITS, dim=1)
+    labels = torch.tensor([probe_labels(scene) for scene in scenes])
+    return sum(F.cross_entropy(part, labels[:, k]) for k, part in enumerate(logits))
+
+
+def model_step(model: EmuModel, embed: BlockPatchEmbed, batcher: Batcher, pool: Pool, kind: str,
+               indices: List[int], rng: random.Random,
+               probe: torch.nn.Linear | None = None) -> Tuple[torch.Tensor, Dict[str, float]]:
+    image_embeds = encode_patches(model, embed(pool.pooled[indices]))  # [B, 32, H]
+    extra: Dict[str, float] = {}
+    aux = torch.zeros(())
+    if probe is not None:
+        aux = probe_loss(probe, image_embeds, [pool.scenes[i] for i in indices])
+        extra["probe"] = aux.item()
+    if kind == "probe":  # a vision-only step: a fraction of a text step's cost
+        return aux, extra
     if kind == "regress":
         captions = ["" if rng.random() < 0.1 else pool.scenes[i].caption for i in indices]
         rows = [batcher.regress_example(c) for c in captions]
@@ -187,18 +248,39 @@ def model_step(model: EmuModel, batcher: Batcher, pool: Pool, kind: str, indices
         predicted = model.lm.stu_regress_head(model.lm.model.norm(hidden[starts[:, 0:1], cols]))  # [B, 32, H]
         target = image_embeds.detach()
         loss = F.mse_loss(predicted, target) / target.pow(2).mean().clamp(min=1e-6)
-        return loss, {"regress": loss.item()}
+        return loss + aux, {"regress": loss.item(), **extra}
     selected = targets != -100
     logits = model.lm.lm_head(model.lm.model.norm(hidden[selected]))
     loss = F.cross_entropy(logits, targets[selected])
-    return loss, {kind: loss.item()}
+    return loss + aux, {kind: loss.item(), **extra}
 
 
-TASKS = (("answer", 0.45), ("describe", 0.3), ("pretrain", 0.15), ("regress", 0.1))
+TASKS = (("answer", 0.38), ("describe", 0.22), ("pretrain", 0.25), ("regress", 0.15))
+PROBE_TASK_WEIGHT = 0.5  # vision-only probe steps, besides the probe loss on every step (--no-probe: none)
 
+
+_BLAS_LINEAR = F.linear
+
+
+def _linear_through_onednn(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+    """F.linear as a 1x1 convolution: the same numbers, computed by oneDNN (MKL-DNN) instead of the BLAS."""
+    if input.dim() < 2 or input.shape[-1] != weight.shape[1]:
+        return _BLAS_LINEAR(input, weight, bias)
+    flat = input.reshape(-1, weight.shape[1], 1, 1)
+    out = F.conv2d(flat, weight[:, :, None, None], bias)
+    return out.reshape(*input.shape[:-1], weight.shape[0])
+
+
+def use_onednn_linear() -> None:
+    """Debian's torch links the generic reference BLAS (`BLAS_INFO=generic`): its matmuls run at
+    about 2 GFLOPS. Its oneDNN convolutions (forward and backward) are ~7x faster for the linear
+    layers here, so training routes F.linear through them. Numbers agree to float rounding."""
+    if "BLAS_INFO=generic" in torch.__config__.show() and torch.backends.mkldnn.is_available():
+        F.linear = _linear_through_onednn  # nn.Linear.forward calls F.linear at run time
 
 
 def train(args: argparse.Namespace) -> Path:
+    use_onednn_linear()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     rng = random.Random(args.seed)
@@ -215,15 +297,22 @@ def train(args: argparse.Namespace) -> Path:
         print(f"resumed from {args.resume}", flush=True)
     params = sum(p.numel() for p in model.parameters())
     print(f"model: {params / 1e6:.2f}M parameters; building a pool of {args.pool} scenes", flush=True)
-    model.visual.patch_embed.requires_grad_(False)
-    pool = build_pool(args.pool, args.seed if args.pool_seed is None else args.pool_seed, model)
+    embed = BlockPatchEmbed(model.visual.patch_embed.proj, args.patch_pool)
+    model.visual.patch_embed.proj.weight.requires_grad_(False)  # trained through embed.low
+    pool = build_pool(args.pool, args.seed if args.pool_seed is None else args.pool_seed, args.patch_pool)
     print(f"pool ready in {time.monotonic() - started:.0f}s", flush=True)
-    trained = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    probe = torch.nn.Linear(32 * config.llama.hidden_size, sum(PROBE_SPLITS)) if args.probe else None
+    trained = [(n, p) for n, p in model.named_parameters() if p.requires_grad] + [("patch_low", embed.low)]
+    if probe is not None:
+        saved = torch.load(args.resume, map_location="cpu").get("probe") if args.resume is not None else None
+        if saved is not None:
+            probe.load_state_dict(saved)
+        trained += [(f"probe.{n}", p) for n, p in probe.named_parameters()]
     decay = [p for n, p in trained if p.dim() >= 2 and "embed" not in n]
     other = [p for n, p in trained if not (p.dim() >= 2 and "embed" not in n)]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": other, "weight_decay": 0.0}],
                                   lr=args.lr, betas=(0.9, 0.98))
-    kinds, weights = zip(*TASKS)
+    kinds, weights = zip(*(TASKS + ((("probe", PROBE_TASK_WEIGHT),) if args.probe else ())))
     history: List[Dict[str, float]] = []
     running: Dict[str, List[float]] = {}
     step = 0
@@ -237,10 +326,10 @@ def train(args: argparse.Namespace) -> Path:
             group["lr"] = lr
         kind = rng.choices(kinds, weights)[0]
         indices = [rng.randrange(len(pool.scenes)) for _ in range(args.batch)]
-        loss, parts = model_step(model, batcher, pool, kind, indices, rng)
+        loss, parts = model_step(model, embed, batcher, pool, kind, indices, rng, probe)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_([p for _, p in trained], 1.0)
         optimizer.step()
         for key, value in parts.items():
             running.setdefault(key, []).append(value)
@@ -254,10 +343,13 @@ def train(args: argparse.Namespace) -> Path:
         if progress >= 1.0:
             print(f"time box of {args.minutes} minutes reached at step {step}", flush=True)
             break
+    with torch.no_grad():
+        model.visual.patch_embed.proj.weight.copy_(embed.full_weight())
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     checkpoint = out / "shapes-emu.pt"
-    torch.save({"config": config.to_dict(), "state_dict": model.state_dict(), "seed": args.seed}, checkpoint)
+    torch.save({"config": config.to_dict(), "state_dict": model.state_dict(), "seed": args.seed,
+                "probe": None if probe is None else probe.state_dict()}, checkpoint)
     (out / "train-log.json").write_text(json.dumps({"args": vars(args), "steps_done": step,
                                                     "seconds": round(time.monotonic() - started),
                                                     "history": history}, indent=1, default=str) + "\n")
@@ -274,7 +366,11 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--pool", type=int, default=4000, help="training scenes (seeded)")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1, help="1 is faster than 2 on a shared 2-core machine")
+    parser.add_argument("--no-probe", dest="probe", action="store_false",
+                        help="leave out the auxiliary linear probe loss on the visual embeddings")
+    parser.add_argument("--patch-pool", type=int, default=4,
+                        help="train the patch embedding as F x F blocks on F-pooled images (1: full kernel)")
     parser.add_argument("--resume", type=Path, default=None, help="continue from this checkpoint")
     parser.add_argument("--pool-seed", type=int, default=None, help="scene pool seed (default: --seed)")
     parser.add_argument("--log-every", type=int, default=100)
