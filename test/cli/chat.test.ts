@@ -10,9 +10,6 @@ import { TmuxTerminal } from '../helpers/terminal.js';
 const executable = join(packageRoot, 'bin', 'emu-bot.js');
 const scene = join(packageRoot, 'test', 'fixtures', 'shapes', 'heldout', 'scene-001.png');
 const video = join(packageRoot, 'test', 'fixtures', 'pixels', 'counter.mp4');
-// The default pretrained bundle cannot draw yet; the random fixture one can, which is enough to
-// see the drawing path, its progress bar and the file it writes.
-const drawingBundle = join(packageRoot, 'test', 'fixtures', 'bundles', 'tiny-pretrain');
 
 let scratch: string;
 let terminal: TmuxTerminal;
@@ -20,7 +17,8 @@ let prompts = 0;
 beforeAll(() => {
   scratch = mkdtempSync(join(tmpdir(), 'emu-bot-chat-'));
   terminal = TmuxTerminal.start(
-    `env -i PATH="$PATH" HOME="${scratch}" "${process.execPath}" "${executable}" chat --pretrain "${drawingBundle}"`,
+    // The README's command: the bundled tiny models, no configuration, no tokens, no Redis.
+    `env -i PATH="$PATH" HOME="${scratch}" "${process.execPath}" "${executable}" chat`,
     scratch,
   );
 });
