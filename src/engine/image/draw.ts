@@ -7,7 +7,8 @@ import type { ImageRequest, ImageResult, RunOptions } from '../requests.js';
 import type { EmuTokenizer } from '../tokenizer/index.js';
 import { denoiseTogether, floats, floatTensor } from './denoise.js';
 import { toRgbImage } from './postprocess.js';
-import { regressImageEmbeddings } from './regression.js';
+import { type RegressionPrompt, regressImageEmbeddings } from './regression.js';
+import { RegressionCache } from './regression-cache.js';
 import { isFlagged } from './safety.js';
 import { createScheduler, type Scheduler } from './schedulers/index.js';
 
@@ -31,11 +32,14 @@ export function batchKey(request: ImageRequest): string {
  * batch, denoise each one's seeded noise in one UNet batch per timestep, decode with the VAE and
  * ask the safety checker. Each request gets what it would get alone, or its own error. Progress
  * counts the 32 regression steps and then the UNet calls. All jobs must share `batchKey`.
+ * Requests with the same prompt and images share one regression, and with `cache` so do those
+ * of later batches.
  */
 export async function drawImages(
   bundle: LoadedBundle,
   tokenizer: EmuTokenizer,
   jobs: readonly DrawingJob[],
+  cache?: RegressionCache,
 ): Promise<(ImageResult | EmuBotError)[]> {
   const decoder = drawingDecoder(bundle);
   const first = jobs[0];
@@ -63,21 +67,17 @@ export async function drawImages(
   const total = imageTokens + (schedulers[0]?.timesteps.length ?? 0);
   const report = (job: DrawingJob, step: number) => job.options.onProgress?.({ step, totalSteps: total });
 
-  // A cancelled request leaves at the next step of whichever phase it is in; when none is left,
-  // the regression stops.
-  const embeddings = await regressImageEmbeddings(
+  const embeddings = await regressOnce(
     bundle,
-    new DecoderPipeline(bundle),
     jobs.map(({ request }) => ({
       ids: tokenizer.encode(`${request.prompt}[IMG]`, { addBos: true }),
       pixelValues: request.images.map((image) => toPixelValues(image, spec)),
       guided: request.settings.guidanceScale > 1,
     })),
-    {
-      signals: jobs.map(({ options }) => options.signal),
-      onStep: (step) => {
-        for (const job of jobs) if (job.options.signal?.aborted !== true) report(job, step);
-      },
+    jobs.map(({ options }) => options.signal),
+    cache,
+    (step) => {
+      for (const job of jobs) if (job.options.signal?.aborted !== true) report(job, step);
     },
   );
   const latentHeight = height / factor;
@@ -122,6 +122,65 @@ export async function drawImages(
       return { png: await encodePng(image), flagged: await isFlagged(decoder, image) };
     }),
   );
+}
+
+/**
+ * The embeddings of each prompt, regressing each distinct one once (and none found in `cache`).
+ * A cancelled request leaves at the next step of whichever phase it is in; a regression shared by
+ * several requests stops only when all of them are cancelled, and when none is left it stops.
+ */
+async function regressOnce(
+  bundle: LoadedBundle,
+  prompts: readonly RegressionPrompt[],
+  signals: readonly (AbortSignal | undefined)[],
+  cache: RegressionCache | undefined,
+  onStep: (step: number) => void,
+): Promise<(Float32Array | EmuBotError)[]> {
+  const keys = prompts.map((prompt) => RegressionCache.key(prompt));
+  const found = new Map<string, Float32Array>();
+  const missing = new Map<string, { prompt: RegressionPrompt; signals: (AbortSignal | undefined)[] }>();
+  prompts.forEach((prompt, index) => {
+    const key = keys[index] as string;
+    const cached = found.get(key) ?? cache?.get(key);
+    if (cached !== undefined) {
+      found.set(key, cached);
+      return;
+    }
+    const shared = missing.get(key) ?? { prompt, signals: [] };
+    shared.signals.push(signals[index]);
+    missing.set(key, shared);
+  });
+  const regressing = [...missing.entries()];
+  const outcomes = new Map<string, Float32Array | EmuBotError>(found);
+  if (regressing.length === 0) {
+    onStep(bundle.manifest.model.image_tokens);
+  } else {
+    const regressed = await regressImageEmbeddings(
+      bundle,
+      new DecoderPipeline(bundle),
+      regressing.map(([, { prompt }]) => prompt),
+      { signals: regressing.map(([, shared]) => whenAllAborted(shared.signals)), onStep },
+    );
+    regressing.forEach(([key], index) => {
+      const outcome = regressed[index] as Float32Array | EmuBotError;
+      outcomes.set(key, outcome);
+      if (outcome instanceof Float32Array) cache?.set(key, outcome);
+    });
+  }
+  return keys.map((key) => outcomes.get(key) as Float32Array | EmuBotError);
+}
+
+/** A signal that fires once every one of `signals` has fired; none when any request cannot be cancelled. */
+function whenAllAborted(signals: readonly (AbortSignal | undefined)[]): AbortSignal | undefined {
+  if (signals.length === 1) return signals[0];
+  if (signals.some((signal) => signal === undefined)) return undefined;
+  const controller = new AbortController();
+  const check = () => {
+    if (signals.every((signal) => signal?.aborted === true)) controller.abort(signals[0]?.reason);
+  };
+  for (const signal of signals) signal?.addEventListener('abort', check, { once: true });
+  check();
+  return controller.signal;
 }
 
 /**

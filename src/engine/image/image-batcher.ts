@@ -3,6 +3,10 @@ import type { LoadedBundle } from '../bundle/index.js';
 import type { ImageResult } from '../requests.js';
 import type { EmuTokenizer } from '../tokenizer/index.js';
 import { batchKey, type DrawingJob, drawImages } from './draw.js';
+import { RegressionCache } from './regression-cache.js';
+
+/** 64 MiB: about 50 of the full Emu's guided regressions (2 x 32 x 5120 float32 each). */
+const REGRESSION_CACHE_BYTES = 64 * 1024 * 1024;
 
 interface WaitingDrawing extends DrawingJob {
   resolve(result: ImageResult): void;
@@ -12,11 +16,13 @@ interface WaitingDrawing extends DrawingJob {
 /**
  * Batches drawings: the requests waiting when a run starts are grouped by latent size and
  * steps, and each group shares its decoder and UNet calls. Requests arriving meanwhile form the
- * next run.
+ * next run. Recent prompts' regressed embeddings are kept, so drawing the same prompt again with
+ * another seed (several images of one request, "regenerate") skips the regression.
  */
 export class ImageBatcher {
   readonly #bundle: LoadedBundle;
   readonly #tokenizer: EmuTokenizer;
+  readonly #regressions = new RegressionCache(REGRESSION_CACHE_BYTES);
   #waiting: WaitingDrawing[] = [];
   #loop: Promise<void> | undefined;
 
@@ -44,7 +50,7 @@ export class ImageBatcher {
         groups.set(batchKey(job.request), [...(groups.get(batchKey(job.request)) ?? []), job]);
       for (const group of groups.values()) {
         try {
-          const outcomes = await drawImages(this.#bundle, this.#tokenizer, group);
+          const outcomes = await drawImages(this.#bundle, this.#tokenizer, group, this.#regressions);
           group.forEach((job, index) => {
             const outcome = outcomes[index];
             if (outcome === undefined || 'code' in outcome) job.reject(toEmuBotError(outcome));

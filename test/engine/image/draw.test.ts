@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { packageRoot } from '../../../src/core/index.js';
 import { type LoadedBundle, loadBundle } from '../../../src/engine/bundle/index.js';
+import { DecoderPipeline } from '../../../src/engine/decoding/decoder-pipeline.js';
 import { floats, floatTensor } from '../../../src/engine/image/denoise.js';
 import { batchKey, drawImages } from '../../../src/engine/image/draw.js';
 import { toRgbImage } from '../../../src/engine/image/postprocess.js';
+import { RegressionCache } from '../../../src/engine/image/regression-cache.js';
 import { isFlagged } from '../../../src/engine/image/safety.js';
 import { OnnxEngine } from '../../../src/engine/onnx-engine.js';
 import type { ImageRequest } from '../../../src/engine/requests.js';
@@ -161,23 +163,27 @@ describe('OnnxEngine.generateImage', () => {
 
   it('draws with the scheduler a request names, the bundle default otherwise', async () => {
     expect(bundle.manifest.image_decoder?.default_scheduler).toBe('pndm');
+    // A prompt no other test draws, so that its regression is not in the engine's cache yet.
+    const unseen: ImageRequest = { ...request, prompt: 'Drawn with either scheduler.' };
     const progress = (steps: number[]) => ({ onProgress: ({ step }: { step: number }) => steps.push(step) });
     const [byDefault, pndm, ddim]: number[][] = [[], [], []];
-    const plain = await engine.generateImage(request, progress(byDefault as number[]));
+    const plain = await engine.generateImage(unseen, progress(byDefault as number[]));
     const named = await engine.generateImage(
-      { ...request, settings: { ...request.settings, scheduler: 'pndm' } },
+      { ...unseen, settings: { ...unseen.settings, scheduler: 'pndm' } },
       progress(pndm as number[]),
     );
     const faster = await engine.generateImage(
-      { ...request, settings: { ...request.settings, scheduler: 'ddim' } },
+      { ...unseen, settings: { ...unseen.settings, scheduler: 'ddim' } },
       progress(ddim as number[]),
     );
     expect(Buffer.from(named.png).equals(Buffer.from(plain.png))).toBe(true);
     expect(Buffer.from(faster.png).equals(Buffer.from(plain.png))).toBe(false);
-    // PNDM runs 11 UNet calls for 10 steps (its first timestep twice), DDIM 10.
-    expect(byDefault).toHaveLength(32 + 11);
-    expect(pndm).toHaveLength(32 + 11);
-    expect(ddim).toEqual(Array.from({ length: 32 + 10 }, (_, index) => index + 1));
+    // PNDM runs 11 UNet calls for 10 steps (its first timestep twice), DDIM 10. The three share
+    // one prompt: the first regresses it step by step, the others find it regressed (step 32).
+    const denoising = (steps: number[]) => steps.filter((step) => step > 32);
+    expect(byDefault).toEqual(Array.from({ length: 32 + 11 }, (_, index) => index + 1));
+    expect(pndm).toEqual([32, ...denoising(byDefault as number[])]);
+    expect(ddim).toEqual([32, ...Array.from({ length: 10 }, (_, index) => 33 + index)]);
     expect(batchKey({ ...request, settings: { ...request.settings, scheduler: 'ddim' } })).not.toBe(
       batchKey(request),
     );
@@ -191,7 +197,68 @@ describe('drawImages in a batch', () => {
     images: [],
     settings: { seed: 3, steps: 4, guidanceScale: 7.5, width: 64, height: 64 },
   };
+  // A different prompt regresses in rows of its own; the same prompt shares one regression.
+  const other: ImageRequest = { ...request, prompt: 'A blue square.' };
   const tokenizer = () => engine.tokenizer('pretrain');
+
+  /** The rows of every decoder call `draw` makes. */
+  async function decoderRows<T>(draw: () => Promise<T>): Promise<{ result: T; rows: number[] }> {
+    const step = vi.spyOn(DecoderPipeline.prototype, 'step');
+    try {
+      const result = await draw();
+      return { result, rows: step.mock.calls.map(([, input]) => input.positionIds.length / input.incoming) };
+    } finally {
+      step.mockRestore();
+    }
+  }
+
+  it('regresses a prompt once for several seeds, and not again when it is cached', async () => {
+    const seeds = [31, 32, 33];
+    const jobs = seeds.map((seed) => ({
+      request: { ...request, settings: { ...request.settings, seed } },
+      options: {},
+    }));
+    const cache = new RegressionCache(1024 * 1024);
+    const first = await decoderRows(() => drawImages(bundle, tokenizer(), jobs, cache));
+    // One prefill and 31 steps, of two rows: the prompt and guidance's empty prompt.
+    expect(first.rows).toEqual(Array.from({ length: 32 }, () => 2));
+    expect(cache.size).toBe(1);
+    const again = await decoderRows(() => drawImages(bundle, tokenizer(), jobs.slice(0, 1), cache));
+    expect(again.rows).toEqual([]);
+    const pngs = first.result.map((outcome) => Buffer.from((outcome as { png: Uint8Array }).png));
+    expect(new Set(pngs.map((png) => png.toString('base64'))).size).toBe(3);
+    expect(Buffer.from((again.result[0] as { png: Uint8Array }).png).equals(pngs[0] as Buffer)).toBe(true);
+    const [alone] = await drawImages(bundle, tokenizer(), jobs.slice(2));
+    const mine = await sharp(pngs[2] as Buffer)
+      .raw()
+      .toBuffer();
+    const theirs = await sharp((alone as { png: Uint8Array }).png)
+      .raw()
+      .toBuffer();
+    let largest = 0;
+    mine.forEach((byte, at) => {
+      largest = Math.max(largest, Math.abs(byte - (theirs[at] as number)));
+    });
+    expect(largest).toBeLessThanOrEqual(1);
+  });
+
+  it('keeps a shared regression going while any request sharing it still waits', async () => {
+    const controller = new AbortController();
+    const outcomes = await drawImages(bundle, tokenizer(), [
+      {
+        request,
+        options: {
+          signal: controller.signal,
+          onProgress: ({ step }) => {
+            if (step === 3) controller.abort();
+          },
+        },
+      },
+      { request: { ...request, settings: { ...request.settings, seed: 5 } }, options: {} },
+    ]);
+    expect(outcomes[0]).toMatchObject({ code: 'ABORTED' });
+    expect(outcomes[1]).toHaveProperty('png');
+  });
 
   it('lets a request cancelled during the regression leave at its next step', async () => {
     const controller = new AbortController();
@@ -207,12 +274,12 @@ describe('drawImages in a batch', () => {
           },
         },
       },
-      { request: { ...request, settings: { ...request.settings, seed: 4 } }, options: {} },
+      { request: { ...other, settings: { ...other.settings, seed: 4 } }, options: {} },
     ]);
     expect(outcomes[0]).toMatchObject({ code: 'ABORTED' });
     expect(seen).toEqual([1, 2, 3, 4, 5]);
     const [alone] = await drawImages(bundle, tokenizer(), [
-      { request: { ...request, settings: { ...request.settings, seed: 4 } }, options: {} },
+      { request: { ...other, settings: { ...other.settings, seed: 4 } }, options: {} },
     ]);
     const mine = await sharp((outcomes[1] as { png: Uint8Array }).png)
       .raw()
@@ -227,7 +294,7 @@ describe('drawImages in a batch', () => {
     expect(largest).toBeLessThanOrEqual(1);
   });
 
-  it('stops the regression, and never denoises, when every request is cancelled', async () => {
+  it('stops a shared regression, and never denoises, when every request sharing it is cancelled', async () => {
     const controllers = [new AbortController(), new AbortController()];
     const seen: number[][] = [[], []];
     const outcomes = await drawImages(
