@@ -204,6 +204,30 @@ describe('limits', () => {
     expect(engine.stats.prompts[2]).toBe('bob 1');
     for (const job of [ada, bob, cy]) expect(sink.outcome(job.jobId)).toMatchObject({ status: 'completed' });
   });
+
+  it("counts a crashed worker's expired leases against no running limit, and a live one against it", async () => {
+    const { bot, sink, startWorker } = await setUp({
+      EMU_BOT_QUEUE__LIMITS__USER_RUNNING: '1',
+      EMU_BOT_QUEUE__LIMITS__SERVER_RUNNING: '1',
+    });
+    const keys = bot.client.keys;
+    const redis = bot.client.redis;
+    // Leases that ran out long ago: their jobs' worker died without releasing them.
+    await redis.zadd(keys.running('user', 'ada'), 1, 'lost-job');
+    await redis.zadd(keys.running('server', 'server-1'), 1, 'lost-job');
+    // A live lease on another server holds that server's one slot.
+    await redis.zadd(keys.running('server', 'server-2'), Date.now() + 60_000, 'running-job');
+    const ada = await bot.enqueue(textRequest('ada', 'ada 1'));
+    const request = textRequest('bob', 'bob 1');
+    const bob = await bot.enqueue({ ...request, origin: { ...request.origin, serverId: 'server-2' } });
+    const engine = await startWorker();
+    await eventually(() => sink.outcome(ada.jobId) !== undefined);
+    expect(sink.outcome(ada.jobId)).toMatchObject({ status: 'completed' });
+    expect(await redis.zscore(keys.running('user', 'ada'), 'lost-job')).toBeNull();
+    expect(await redis.zscore(keys.running('server', 'server-1'), 'lost-job')).toBeNull();
+    expect(sink.outcome(bob.jobId)).toBeUndefined();
+    expect(engine.stats.prompts).toEqual(['ada 1']);
+  });
 });
 
 describe('jobs no worker can run', () => {

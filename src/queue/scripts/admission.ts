@@ -61,8 +61,9 @@ return {'ok', priority, position, workers, rcall('HGET', KEYS[7], ARGV[9])}
 /**
  * Moves a job from waiting to running when a worker takes it, unless the user or server is at
  * its running limit, or the job was cancelled or already answered (a re-run after a crash).
- * A job already counted as running (the same job re-run) passes the limit check. A started job
- * gets its stored images back in the same step, so that it needs no further read.
+ * A job already counted as running (the same job re-run, its lease not expired) passes the limit
+ * check; expired leases count for nothing. A started job gets its stored images back in the same
+ * step, so that it needs no further read.
  *
  * KEYS: user waiting, user running, server waiting, server running, cancelled, published, then
  * one key per image. ARGV: job id, now, lease expiry, user running limit, server running limit
@@ -80,15 +81,21 @@ local jobId = ARGV[1]
 local now = tonumber(ARGV[2])
 local userLimit = tonumber(ARGV[4])
 local serverLimit = tonumber(ARGV[5])
-if rcall('EXISTS', KEYS[6]) == 1 then return {'published'} end
-if rcall('EXISTS', KEYS[5]) == 1 then return {'cancelled'} end
-rcall('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-if not rcall('ZSCORE', KEYS[2], jobId) and rcall('ZCARD', KEYS[2]) >= userLimit then return {'user-busy'} end
+if rcall('EXISTS', KEYS[5], KEYS[6]) > 0 then
+  if rcall('EXISTS', KEYS[6]) == 1 then return {'published'} end
+  return {'cancelled'}
+end
+-- Expired leases (a crashed worker's) are pruned only when they could decide the verdict.
+local function atLimit(key, limit)
+  local own = rcall('ZSCORE', key, jobId)
+  if own and tonumber(own) > now then return false end
+  if rcall('ZCARD', key) < limit then return false end
+  rcall('ZREMRANGEBYSCORE', key, '-inf', now)
+  return rcall('ZCARD', key) >= limit
+end
+if atLimit(KEYS[2], userLimit) then return {'user-busy'} end
 if serverLimit > 0 then
-  rcall('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
-  if not rcall('ZSCORE', KEYS[4], jobId) and rcall('ZCARD', KEYS[4]) >= serverLimit then
-    return {'server-busy'}
-  end
+  if atLimit(KEYS[4], serverLimit) then return {'server-busy'} end
   rcall('ZREM', KEYS[3], jobId)
   rcall('ZADD', KEYS[4], ARGV[3], jobId)
   rcall('PEXPIRE', KEYS[4], ARGV[6])
