@@ -210,7 +210,7 @@ def train_unet(args: argparse.Namespace) -> None:
             group["lr"] = lr_at(step, progress, args.lr, 100)
         rows = torch.tensor([rng.randrange(len(pool)) for _ in range(args.batch)])
         which = torch.rand(args.batch, generator=generator)
-        cond = torch.where((which < 0.45)[:, None, None], visual[rows], text[caption_of[rows]])
+        cond = torch.where((which < args.visual_share)[:, None, None], visual[rows], text[caption_of[rows]])
         cond = torch.where((which >= 0.9)[:, None, None], uncond.expand_as(cond), cond)
         x0 = latents[rows]
         t = torch.randint(0, schedule.num_train_timesteps, (args.batch,), generator=generator)
@@ -246,6 +246,9 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--pool", type=int, default=3000)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--visual-share", type=float, default=0.45,
+                        help="unet: rows conditioned on the scene's visual embeddings; the rest but 10%% "
+                             "(the empty prompt, for guidance) on the LLM's regression of its caption")
     parser.add_argument("--log-every", type=int, default=100)
     parser.add_argument("--checkpoint", type=Path, default=OUT_DIR / "shapes-emu.pt")
     parser.add_argument("--out", default=str(OUT_DIR))
