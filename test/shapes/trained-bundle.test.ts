@@ -51,10 +51,19 @@ describe('the trained default bundles (bundles/tiny-instruct, bundles/tiny-pretr
   });
 
   // The issue's thresholds (bench/eval-shapes.mjs THRESHOLDS: captions 90%, answers 85%, drawn
-  // colour 80%, drawn shape 60%) are not met by the committed bundles yet: last measured 54.5%,
-  // 72.0%, 32.0% and 33.0% (tools/train/README.md). They are not asserted here, and not lowered:
-  // assert them once a bundle reaching them is committed. What is asserted is that every figure is
-  // a real measurement over the whole held-out set.
+  // colour 80%, drawn shape 60%) are not met by the committed bundles yet: last measured 58.0%,
+  // 73.5%, 42.5% and 33.0% (tools/train/README.md). They are not lowered, and not asserted here
+  // until bundles reaching them are committed. What is asserted is that the model knows what it
+  // sees and draws what it is asked, far above chance (an exact caption of one or two of 40
+  // colour-shape pairs ~1%, an answer ~20%, a drawing's colour 1 in 8, its shape 1 in 5): floors
+  // that a broken bundle, prompt or pipeline falls under, with room for other processors' rounding.
+  it('know what they see and draw what they are asked, far above chance', () => {
+    expect(figures.caption).toBeGreaterThanOrEqual(0.4);
+    expect(figures.answer).toBeGreaterThanOrEqual(0.6);
+    expect(figures.drawColour).toBeGreaterThanOrEqual(0.3);
+    expect(figures.drawShape).toBeGreaterThanOrEqual(0.25);
+  });
+
   it('gives every figure as a fraction of the held-out set', () => {
     expect(thresholds).toEqual({ caption: 0.9, answer: 0.85, drawColour: 0.8, drawShape: 0.6 });
     for (const [value, of] of [

@@ -2,11 +2,14 @@
 """Export the trained shapes Emu (tools/train/train_shapes.py) into the default bundles.
 
     /usr/bin/python3 tools/train/export_shapes.py [--checkpoint tools/train/out/shapes-emu.pt]
+        [--pretrain-checkpoint tools/train/out/pretrain/shapes-emu.pt]
         [--decoder tools/train/out/shapes-decoder.pt] [--out bundles]
 
-One checkpoint, exported twice through the exporter's own API (tools/emu_export), as the real
-model's layout allows: `tiny-instruct` (vocabulary 1024 + 6 added tokens) and `tiny-pretrain` (the
-first 1024 + 4 rows of the embedding and lm_head; no [USER]/[ASSISTANT]), with the image decoder
+Exported through the exporter's own API (tools/emu_export) twice: `tiny-instruct` (vocabulary
+1024 + 6 added tokens) and `tiny-pretrain` (the first 1024 + 4 rows of the embedding and lm_head;
+no [USER]/[ASSISTANT]), from one checkpoint, or, as the real Emu's two variants are, the pretrain
+one from its own (`--pretrain-checkpoint`: the same model with its LLM trained further on
+regression, train_all.sh's third stage), with the image decoder
 of train_decoder.py (the exporter's DecoderExport) so it draws. The tokenizer folder
 is tools/shapes/data (its tokenizer.json; build_tokenizer_json appends Emu's tokens after it).
 
@@ -69,14 +72,16 @@ def decoder_export(path: Path) -> DecoderExport:
                           "seed": data["seed"], "unet_steps": data["unet_steps"], "vae_steps": data["vae_steps"]})
 
 
-def export(checkpoint: Path, out_dir: Path, decoder: Path | None = None) -> None:
+def export(checkpoint: Path, out_dir: Path, decoder: Path | None = None,
+           pretrain_checkpoint: Path | None = None) -> None:
     _patch_exporter()
-    data = torch.load(checkpoint, map_location="cpu")
-    base = EmuConfig.from_dict(data["config"])
-    state = data["state_dict"]
-    info = {"synthetic": False, "trained": "shapes (issue 12)", "checkpoint": checkpoint.name, "seed": data["seed"],
-            "lora_merged": False}
     for variant, rows in (("instruct", BASE_VOCAB + 6), ("pretrain", BASE_VOCAB + 4)):
+        source = pretrain_checkpoint if variant == "pretrain" and pretrain_checkpoint is not None else checkpoint
+        data = torch.load(source, map_location="cpu")
+        base = EmuConfig.from_dict(data["config"])
+        state = data["state_dict"]
+        info = {"synthetic": False, "trained": "shapes (issue 12)", "checkpoint": f"{source.parent.name}/{source.name}",
+                "seed": data["seed"], "lora_merged": False}
         config = EmuConfig.from_dict({**base.to_dict(), "variant": variant,
                                       "llama": {**base.to_dict()["llama"], "vocab_size": rows}})
         weights = dict(state)
@@ -92,9 +97,12 @@ def main() -> None:
     parser.add_argument("--checkpoint", type=Path, default=TOOLS_DIR / "train" / "out" / "shapes-emu.pt")
     parser.add_argument("--decoder", type=Path, default=TOOLS_DIR / "train" / "out" / "shapes-decoder.pt",
                         help="the image decoder for tiny-pretrain (train_decoder.py); 'none' to leave it out")
+    parser.add_argument("--pretrain-checkpoint", type=Path, default=None,
+                        help="the pretrain variant's own checkpoint (default: --checkpoint)")
     parser.add_argument("--out", type=Path, default=REPO / "bundles")
     args = parser.parse_args()
-    export(args.checkpoint, args.out, None if str(args.decoder) == "none" else args.decoder)
+    export(args.checkpoint, args.out, None if str(args.decoder) == "none" else args.decoder,
+           args.pretrain_checkpoint)
 
 
 if __name__ == "__main__":

@@ -214,8 +214,12 @@ def probe_loss(probe: torch.nn.Linear, image_embeds: torch.Tensor, scenes: List[
 
 def model_step(model: EmuModel, embed: BlockPatchEmbed, batcher: Batcher, pool: Pool, kind: str,
                indices: List[int], rng: random.Random,
-               probe: torch.nn.Linear | None = None) -> Tuple[torch.Tensor, Dict[str, float]]:
-    image_embeds = encode_patches(model, embed(pool.pooled[indices]))  # [B, 32, H]
+               probe: torch.nn.Linear | None = None,
+               frozen_embeds: torch.Tensor | None = None) -> Tuple[torch.Tensor, Dict[str, float]]:
+    if frozen_embeds is not None:
+        image_embeds = frozen_embeds[indices]
+    else:
+        image_embeds = encode_patches(model, embed(pool.pooled[indices]))  # [B, 32, H]
     extra: Dict[str, float] = {}
     aux = torch.zeros(())
     if probe is not None:
@@ -302,7 +306,19 @@ def train(args: argparse.Namespace) -> Path:
     pool = build_pool(args.pool, args.seed if args.pool_seed is None else args.pool_seed, args.patch_pool)
     print(f"pool ready in {time.monotonic() - started:.0f}s", flush=True)
     probe = torch.nn.Linear(32 * config.llama.hidden_size, sum(PROBE_SPLITS)) if args.probe else None
-    trained = [(n, p) for n, p in model.named_parameters() if p.requires_grad] + [("patch_low", embed.low)]
+    frozen_embeds = None
+    if args.freeze_vision:
+        # The pretrained variant's stage: the visual embeddings (the regression's targets) stay as
+        # they are, so they are computed once for the pool and only the LLM learns.
+        for part in (model.visual, model.ln_visual, model.cformer):
+            part.requires_grad_(False)
+        with torch.no_grad():
+            frozen_embeds = torch.cat([encode_patches(model, embed(pool.pooled[start:start + 256]))
+                                       for start in range(0, len(pool.scenes), 256)])
+        print(f"visual embeddings of the pool computed in {time.monotonic() - started:.0f}s", flush=True)
+    trained = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    if not args.freeze_vision:
+        trained.append(("patch_low", embed.low))
     if probe is not None:
         saved = torch.load(args.resume, map_location="cpu").get("probe") if args.resume is not None else None
         if saved is not None:
@@ -312,7 +328,9 @@ def train(args: argparse.Namespace) -> Path:
     other = [p for n, p in trained if not (p.dim() >= 2 and "embed" not in n)]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": other, "weight_decay": 0.0}],
                                   lr=args.lr, betas=(0.9, 0.98))
-    kinds, weights = zip(*(TASKS + ((("probe", PROBE_TASK_WEIGHT),) if args.probe else ())))
+    tasks = TASKS if args.tasks is None else tuple((name, float(weight)) for name, weight in
+                                                   (item.split("=") for item in args.tasks.split(",")))
+    kinds, weights = zip(*(tasks + ((("probe", PROBE_TASK_WEIGHT),) if args.probe else ())))
     history: List[Dict[str, float]] = []
     running: Dict[str, List[float]] = {}
     step = 0
@@ -326,7 +344,7 @@ def train(args: argparse.Namespace) -> Path:
             group["lr"] = lr
         kind = rng.choices(kinds, weights)[0]
         indices = [rng.randrange(len(pool.scenes)) for _ in range(args.batch)]
-        loss, parts = model_step(model, embed, batcher, pool, kind, indices, rng, probe)
+        loss, parts = model_step(model, embed, batcher, pool, kind, indices, rng, probe, frozen_embeds)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_([p for _, p in trained], 1.0)
@@ -343,8 +361,9 @@ def train(args: argparse.Namespace) -> Path:
         if progress >= 1.0:
             print(f"time box of {args.minutes} minutes reached at step {step}", flush=True)
             break
-    with torch.no_grad():
-        model.visual.patch_embed.proj.weight.copy_(embed.full_weight())
+    if not args.freeze_vision:  # frozen, the kernel stays exactly as loaded
+        with torch.no_grad():
+            model.visual.patch_embed.proj.weight.copy_(embed.full_weight())
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     checkpoint = out / "shapes-emu.pt"
@@ -372,6 +391,10 @@ def main() -> None:
     parser.add_argument("--patch-pool", type=int, default=4,
                         help="train the patch embedding as F x F blocks on F-pooled images (1: full kernel)")
     parser.add_argument("--resume", type=Path, default=None, help="continue from this checkpoint")
+    parser.add_argument("--tasks", default=None,
+                        help="task weights instead of the default mix, e.g. regress=0.85,pretrain=0.15")
+    parser.add_argument("--freeze-vision", action="store_true",
+                        help="train the LLM only (vision tower and Causal Former fixed): the pretrain stage")
     parser.add_argument("--pool-seed", type=int, default=None, help="scene pool seed (default: --seed)")
     parser.add_argument("--log-every", type=int, default=100)
     parser.add_argument("--out", default=str(TOOLS_DIR / "train" / "out"))

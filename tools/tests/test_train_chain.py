@@ -1,0 +1,45 @@
+"""train_all.sh's chain in miniature (each script's --smoke): the Emu model, its pretrained
+variant trained on with the vision side fixed, the VAE and UNet, and the export of both bundles."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+REPO = Path(__file__).resolve().parents[2]
+TRAIN = REPO / "tools" / "train"
+
+
+def run(script: str, *args: str) -> None:
+    subprocess.run([sys.executable, str(TRAIN / script), *args], check=True, cwd=REPO,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def test_the_training_chain_exports_both_variants(tmp_path: Path) -> None:
+    pretrain = tmp_path / "pretrain"
+    run("train_shapes.py", "--smoke", "--out", str(tmp_path))
+    run("train_shapes.py", "--smoke", "--resume", str(tmp_path / "shapes-emu.pt"), "--freeze-vision", "--no-probe",
+        "--tasks", "regress=0.85,pretrain=0.15", "--out", str(pretrain))
+    run("train_decoder.py", "--stage", "vae", "--smoke", "--out", str(pretrain))
+    run("train_decoder.py", "--stage", "unet", "--smoke", "--visual-share", "0.1",
+        "--checkpoint", str(pretrain / "shapes-emu.pt"), "--out", str(pretrain))
+    run("export_shapes.py", "--checkpoint", str(tmp_path / "shapes-emu.pt"),
+        "--pretrain-checkpoint", str(pretrain / "shapes-emu.pt"), "--decoder", str(pretrain / "shapes-decoder.pt"),
+        "--out", str(tmp_path / "bundles"))
+
+    first = torch.load(tmp_path / "shapes-emu.pt", map_location="cpu")["state_dict"]
+    second = torch.load(pretrain / "shapes-emu.pt", map_location="cpu")["state_dict"]
+    vision = [key for key in first if key.startswith(("visual.", "ln_visual.", "cformer."))]
+    language = [key for key in first if key.startswith("decoder.")]
+    assert vision and language
+    assert all(torch.equal(first[key], second[key]) for key in vision)
+    assert any(not torch.equal(first[key], second[key]) for key in language)
+
+    instruct = json.loads((tmp_path / "bundles" / "tiny-instruct" / "manifest.json").read_text())
+    drawing = json.loads((tmp_path / "bundles" / "tiny-pretrain" / "manifest.json").read_text())
+    assert instruct["variant"] == "instruct" and drawing["variant"] == "pretrain"
+    assert instruct["source"]["checkpoint"] == f"{tmp_path.name}/shapes-emu.pt"
+    assert drawing["source"]["checkpoint"] == "pretrain/shapes-emu.pt"
+    assert drawing["image_decoder"] is not None
