@@ -25,6 +25,16 @@ const golden = JSON.parse(
   readFileSync(join(packageRoot, 'test', 'fixtures', 'goldens', 'tiny-pretrain-image.json'), 'utf8'),
 ) as { cases: ImageCase[] };
 
+/** The largest difference of one channel of one pixel between two PNGs of the same size, in levels of 255. */
+async function largestPixelDifference(first: Uint8Array, second: Uint8Array): Promise<number> {
+  const [mine, theirs] = await Promise.all([sharp(first).raw().toBuffer(), sharp(second).raw().toBuffer()]);
+  let largest = 0;
+  mine.forEach((byte, at) => {
+    largest = Math.max(largest, Math.abs(byte - (theirs[at] as number)));
+  });
+  return largest;
+}
+
 let bundle: LoadedBundle;
 let engine: OnnxEngine;
 beforeAll(async () => {
@@ -100,14 +110,7 @@ describe('OnnxEngine.generateImage', () => {
     for (const each of requests) alone.push(await engine.generateImage(each));
     const together = await Promise.all(requests.map((each) => engine.generateImage(each)));
     for (const [index, result] of together.entries()) {
-      const mine = await sharp(result.png).raw().toBuffer();
-      const theirs = await sharp((alone[index] as { png: Uint8Array }).png)
-        .raw()
-        .toBuffer();
-      let largest = 0;
-      mine.forEach((byte, at) => {
-        largest = Math.max(largest, Math.abs(byte - (theirs[at] as number)));
-      });
+      const largest = await largestPixelDifference(result.png, (alone[index] as { png: Uint8Array }).png);
       // Kernels sum in another order at another batch size (about 1e-6), which can move a pixel
       // across a rounding boundary: one level of 255, never more.
       expect(largest).toBeLessThanOrEqual(1);
@@ -229,17 +232,9 @@ describe('drawImages in a batch', () => {
     expect(new Set(pngs.map((png) => png.toString('base64'))).size).toBe(3);
     expect(Buffer.from((again.result[0] as { png: Uint8Array }).png).equals(pngs[0] as Buffer)).toBe(true);
     const [alone] = await drawImages(bundle, tokenizer(), jobs.slice(2));
-    const mine = await sharp(pngs[2] as Buffer)
-      .raw()
-      .toBuffer();
-    const theirs = await sharp((alone as { png: Uint8Array }).png)
-      .raw()
-      .toBuffer();
-    let largest = 0;
-    mine.forEach((byte, at) => {
-      largest = Math.max(largest, Math.abs(byte - (theirs[at] as number)));
-    });
-    expect(largest).toBeLessThanOrEqual(1);
+    expect(
+      await largestPixelDifference(pngs[2] as Buffer, (alone as { png: Uint8Array }).png),
+    ).toBeLessThanOrEqual(1);
   });
 
   it('keeps a shared regression going while any request sharing it still waits', async () => {
@@ -281,16 +276,10 @@ describe('drawImages in a batch', () => {
     const [alone] = await drawImages(bundle, tokenizer(), [
       { request: { ...other, settings: { ...other.settings, seed: 4 } }, options: {} },
     ]);
-    const mine = await sharp((outcomes[1] as { png: Uint8Array }).png)
-      .raw()
-      .toBuffer();
-    const theirs = await sharp((alone as { png: Uint8Array }).png)
-      .raw()
-      .toBuffer();
-    let largest = 0;
-    mine.forEach((byte, at) => {
-      largest = Math.max(largest, Math.abs(byte - (theirs[at] as number)));
-    });
+    const largest = await largestPixelDifference(
+      (outcomes[1] as { png: Uint8Array }).png,
+      (alone as { png: Uint8Array }).png,
+    );
     expect(largest).toBeLessThanOrEqual(1);
   });
 
