@@ -1,64 +1,30 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DiscordSimulation, type SimMessage } from '../../helpers/discord-simulation/index.js';
+import { describe, expect, it } from 'vitest';
+import { DiscordSimulation } from '../../helpers/discord-simulation/index.js';
 import { eventually } from '../../helpers/queue.js';
-import { type RedisServer, startRedisServer } from '../../helpers/redis-server.js';
-import { type BotSide, discordConfig, loadEngine, png, startBotSide, startWorker } from './harness.js';
+import { answered, png, useDiscordStack } from './harness.js';
 
 // Direct messages, replies to the bot, forum posts, streaming and long answers, and moderation of
 // the whole conversation, end to end: the real discord.js against the simulation, a real Redis,
 // the queue, a worker and the real engine on the fixture bundles.
-let redis: RedisServer;
-let engine: Awaited<ReturnType<typeof loadEngine>>;
-beforeAll(async () => {
-  [redis, engine] = await Promise.all([startRedisServer(), loadEngine()]);
-});
-afterAll(async () => {
-  await engine.close();
-  await redis.stop();
-});
-
-const closing: Array<{ close(): Promise<unknown> }> = [];
-afterEach(async () => {
-  for (const resource of closing.splice(0).reverse()) await resource.close();
-});
-
-async function setUp(overrides: Record<string, string> = {}) {
-  const simulation = await DiscordSimulation.start();
-  closing.push(simulation);
-  const config = await discordConfig(redis, simulation, overrides);
-  closing.push(await startWorker(config, engine));
-  const bot: BotSide = await startBotSide(config);
-  closing.push(bot);
-  return { simulation, config, bot };
-}
-
-/** The bot's final answer: the message once it no longer waits or streams. */
-const answered = (message: SimMessage | undefined) =>
-  message !== undefined &&
-  message.content !== '' &&
-  !/^(⏳|✍️)/u.test(message.content) &&
-  !message.content.endsWith('▌') &&
-  message.components.length === 0
-    ? message
-    : undefined;
+const stack = useDiscordStack();
 
 describe('Discord conversations', () => {
   it('answers direct messages when so configured, with the earlier messages as context', async () => {
-    const { simulation } = await setUp({ EMU_BOT_DISCORD__DIRECT_MESSAGES: 'true' });
+    const { simulation } = await stack.setUp({ EMU_BOT_DISCORD__DIRECT_MESSAGES: 'true' });
     const direct = simulation.directChannel();
     const first = simulation.post({ content: 'my name is Ada', channelId: direct.id });
     const reply = await eventually(() => answered(simulation.botMessages(direct.id)[0]), 20_000);
     expect(reply.message_reference?.message_id).toBe(first.id);
-    const asked = engine.texts.length;
+    const asked = stack.engine.texts.length;
     simulation.post({ content: 'what is my name?', channelId: direct.id });
     await eventually(() => answered(simulation.botMessages(direct.id)[1]), 20_000);
-    const followUp = engine.texts[asked];
+    const followUp = stack.engine.texts[asked];
     expect(followUp?.prompt).toContain('my name is Ada');
     expect(followUp?.prompt).toContain('what is my name?');
   });
 
   it('ignores direct messages by default', async () => {
-    const { simulation } = await setUp();
+    const { simulation } = await stack.setUp();
     const direct = simulation.directChannel();
     simulation.post({ content: 'hello in private', channelId: direct.id });
     // Gateway events are handled in order: once the later mention is answered, the DM was seen.
@@ -68,25 +34,25 @@ describe('Discord conversations', () => {
     expect(
       simulation.store.channelMessages(direct.id).filter((m) => m.author.id === simulation.bot.id),
     ).toEqual([]);
-    expect(engine.texts.some((request) => request.prompt.includes('hello in private'))).toBe(false);
+    expect(stack.engine.texts.some((request) => request.prompt.includes('hello in private'))).toBe(false);
   });
 
   it('continues the conversation when someone replies to one of its answers', async () => {
-    const { simulation } = await setUp({ EMU_BOT_DISCORD__REPLY_IN: 'inline' });
+    const { simulation } = await stack.setUp({ EMU_BOT_DISCORD__REPLY_IN: 'inline' });
     simulation.post({ content: 'remember the word pelican', mention: true });
     const answer = await eventually(() => answered(simulation.botMessages()[0]), 20_000);
-    const asked = engine.texts.length;
+    const asked = stack.engine.texts.length;
     // A reply without a mention of the bot.
     const reply = simulation.post({ content: 'which word was it?', replyTo: answer });
     const second = await eventually(() => answered(simulation.botMessages()[1]), 20_000);
     expect(second.message_reference?.message_id).toBe(reply.id);
-    const request = engine.texts[asked];
+    const request = stack.engine.texts[asked];
     expect(request?.prompt).toContain('remember the word pelican');
     expect(request?.prompt).toContain('which word was it?');
   });
 
   it('answers a mention in a forum post, with the post and its image as context', async () => {
-    const { simulation } = await setUp();
+    const { simulation } = await stack.setUp();
     const image = simulation.upload('photo.png', await png({ r: 10, g: 200, b: 10 }), 'image/png');
     const { thread } = simulation.forumPost({
       title: 'Help with a photo',
@@ -98,15 +64,15 @@ describe('Discord conversations', () => {
     expect(answer.message_reference?.message_id).toBe(mention.id);
     // No thread of its own inside the post.
     expect(simulation.store.channels.has(mention.id)).toBe(false);
-    const request = engine.texts.at(-1);
+    const request = stack.engine.texts.at(-1);
     expect(request?.prompt).toContain('here is my photo');
     expect(request?.images).toHaveLength(1);
   });
 
   it('streams the answer into the waiting message, then splits it past 2,000 characters', async () => {
-    const { simulation } = await setUp();
+    const { simulation } = await stack.setUp();
     const tail = ` ${'and so on '.repeat(450)}the end.`;
-    const script = engine.scriptAnswer(['Once upon a time', ' there was an emu'], tail);
+    const script = stack.engine.scriptAnswer(['Once upon a time', ' there was an emu'], tail);
     const mention = simulation.post({ content: 'tell me a long story', mention: true });
     const thread = await eventually(() => simulation.store.channels.get(mention.id));
     const waiting = await eventually(() => {
@@ -132,8 +98,8 @@ describe('Discord conversations', () => {
   });
 
   it('says a cancelled /ask to the person alone, and removes the public reply', async () => {
-    const { simulation } = await setUp();
-    engine.scriptAnswer(['Let me think'], ' more.');
+    const { simulation } = await stack.setUp();
+    stack.engine.scriptAnswer(['Let me think'], ' more.');
     const interaction = simulation.command('ask', [{ name: 'question', type: 3, value: 'a long question' }]);
     const streaming = await eventually(() => {
       const original = interaction.original;
@@ -151,9 +117,9 @@ describe('Discord conversations', () => {
   });
 
   it('refuses when an earlier message of the conversation has a blocked word', async () => {
-    const { simulation } = await setUp({ EMU_BOT_MODERATION__BLOCKED_WORDS: '[forbidden]' });
+    const { simulation } = await stack.setUp({ EMU_BOT_MODERATION__BLOCKED_WORDS: '[forbidden]' });
     const earlier = simulation.post({ content: 'something forbidden here' });
-    const asked = engine.texts.length;
+    const asked = stack.engine.texts.length;
     const mention = simulation.post({
       content: 'what do you think of this?',
       mention: true,
@@ -162,6 +128,6 @@ describe('Discord conversations', () => {
     const thread = await eventually(() => simulation.store.channels.get(mention.id));
     const refusal = await eventually(() => answered(simulation.botMessages(thread.id)[0]), 20_000);
     expect(refusal.content).toMatch(/^⚠️/);
-    expect(engine.texts).toHaveLength(asked);
+    expect(stack.engine.texts).toHaveLength(asked);
   });
 });

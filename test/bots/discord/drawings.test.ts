@@ -1,41 +1,15 @@
 import sharp from 'sharp';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   DiscordSimulation,
   type SimInteraction,
   type SimMessage,
 } from '../../helpers/discord-simulation/index.js';
 import { eventually } from '../../helpers/queue.js';
-import { type RedisServer, startRedisServer } from '../../helpers/redis-server.js';
-import { type BotSide, discordConfig, loadEngine, png, startBotSide, startWorker } from './harness.js';
+import { png, useDiscordStack } from './harness.js';
 
 // Drawings are made by the real ONNX engine with the tiny-pretrain fixture's random image decoder.
-let redis: RedisServer;
-let engine: Awaited<ReturnType<typeof loadEngine>>;
-beforeAll(async () => {
-  [redis, engine] = await Promise.all([startRedisServer(), loadEngine()]);
-});
-afterAll(async () => {
-  await engine.close();
-  await redis.stop();
-});
-
-const closing: Array<{ close(): Promise<unknown> }> = [];
-afterEach(async () => {
-  engine.release();
-  engine.flagDrawings(false);
-  for (const resource of closing.splice(0).reverse()) await resource.close();
-});
-
-async function setUp(overrides: Record<string, string> = {}) {
-  const simulation = await DiscordSimulation.start();
-  closing.push(simulation);
-  const config = await discordConfig(redis, simulation, overrides);
-  closing.push(await startWorker(config, engine));
-  const bot: BotSide = await startBotSide(config);
-  closing.push(bot);
-  return { simulation, config, bot };
-}
+const stack = useDiscordStack();
 
 /** The interaction's reply once the drawing is posted (files, or an error line). */
 const posted = (interaction: SimInteraction) => {
@@ -56,7 +30,7 @@ async function pngSizes(message: SimMessage, simulation: DiscordSimulation) {
 
 describe('Discord drawings', () => {
   it('/imagine posts the count of PNGs together, with regenerate, variation and edit buttons', async () => {
-    const { simulation } = await setUp();
+    const { simulation } = await stack.setUp();
     const interaction = simulation.command('imagine', [
       { name: 'prompt', type: 3, value: 'a red circle' },
       { name: 'count', type: 4, value: 2 },
@@ -68,7 +42,7 @@ describe('Discord drawings', () => {
     expect(message.content).toContain('a red circle');
     const buttons = DiscordSimulation.buttons(message);
     expect(buttons.map((id) => id.split(':')[1])).toEqual(['again', 'edit', 'vary', 'vary']);
-    expect(engine.drawings.slice(-2).map((request) => request.settings.seed)).toEqual([7, 8]);
+    expect(stack.engine.drawings.slice(-2).map((request) => request.settings.seed)).toEqual([7, 8]);
     // Drawn for real: different noise seeds give different images.
     const [one, two] = message.attachments.map((attachment) =>
       simulation.store.files.get(new URL(attachment.url).pathname.slice('/cdn'.length)),
@@ -77,8 +51,8 @@ describe('Discord drawings', () => {
   });
 
   it('posts a flagged drawing blurred, behind a spoiler, with moderation.flaggedImages: blur', async () => {
-    const { simulation } = await setUp({ EMU_BOT_MODERATION__FLAGGED_IMAGES: 'blur' });
-    engine.flagDrawings(true);
+    const { simulation } = await stack.setUp({ EMU_BOT_MODERATION__FLAGGED_IMAGES: 'blur' });
+    stack.engine.flagDrawings(true);
     const interaction = simulation.command('imagine', [{ name: 'prompt', type: 3, value: 'a sharp edge' }]);
     const message = await eventually(() => posted(interaction), 20_000);
     expect(message.attachments.map((attachment) => attachment.filename)).toEqual(['SPOILER_emu-1.png']);
@@ -88,8 +62,8 @@ describe('Discord drawings', () => {
   });
 
   it('refuses a flagged drawing by default, saying so to the person alone', async () => {
-    const { simulation } = await setUp();
-    engine.flagDrawings(true);
+    const { simulation } = await stack.setUp();
+    stack.engine.flagDrawings(true);
     const interaction = simulation.command('imagine', [{ name: 'prompt', type: 3, value: 'a sharp edge' }]);
     const whisper = await eventually(
       () => interaction.followUps.find((message) => (message.flags & 64) !== 0),
@@ -101,7 +75,7 @@ describe('Discord drawings', () => {
   });
 
   it('/blend with two images posts a PNG drawn from both', async () => {
-    const { simulation } = await setUp();
+    const { simulation } = await stack.setUp();
     const first = simulation.upload('a.png', await png({ r: 250, g: 0, b: 0 }), 'image/png');
     const second = simulation.upload('b.png', await png({ r: 0, g: 0, b: 250 }), 'image/png');
     const interaction = simulation.command(
@@ -114,12 +88,12 @@ describe('Discord drawings', () => {
     );
     const message = await eventually(() => posted(interaction), 20_000);
     expect(await pngSizes(message, simulation)).toEqual(['png']);
-    expect(engine.drawings.at(-1)?.images).toHaveLength(2);
+    expect(stack.engine.drawings.at(-1)?.images).toHaveLength(2);
   });
 
   it('shows the place in line with a cancel button, and cancels a running drawing', async () => {
-    const { simulation } = await setUp();
-    engine.hold();
+    const { simulation } = await stack.setUp();
+    stack.engine.hold();
     const interaction = simulation.command('imagine', [{ name: 'prompt', type: 3, value: 'a slow drawing' }]);
     const waiting = await eventually(() => {
       const original = interaction.original;
@@ -140,12 +114,12 @@ describe('Discord drawings', () => {
   });
 
   it('delivers once through a gateway disconnect during the job', async () => {
-    const { simulation } = await setUp();
-    engine.hold();
+    const { simulation } = await stack.setUp();
+    stack.engine.hold();
     const interaction = simulation.command('imagine', [{ name: 'prompt', type: 3, value: 'a blue square' }]);
     await eventually(() => interaction.original?.content.startsWith('🎨'));
     simulation.gateway.drop();
-    engine.release();
+    stack.engine.release();
     const message = await eventually(() => posted(interaction), 20_000);
     await eventually(() => simulation.gateway.counters.resumes === 1);
     expect(message.attachments).toHaveLength(1);
@@ -155,12 +129,12 @@ describe('Discord drawings', () => {
   });
 
   it('posts in the channel, mentioning the person, when the interaction token has expired', async () => {
-    const { simulation } = await setUp();
-    engine.hold();
+    const { simulation } = await stack.setUp();
+    stack.engine.hold();
     const interaction = simulation.command('imagine', [{ name: 'prompt', type: 3, value: 'a late drawing' }]);
     await eventually(() => interaction.original?.content.startsWith('🎨'));
     interaction.expired = true;
-    engine.release();
+    stack.engine.release();
     const late = await eventually(
       () => simulation.botMessages().find((message) => message.attachments.length > 0),
       20_000,
@@ -170,33 +144,31 @@ describe('Discord drawings', () => {
   });
 
   it('keeps its buttons working after a bot restart: regenerate, variation, edit the prompt', async () => {
-    const { simulation, config } = await setUp();
+    const { simulation, config } = await stack.setUp();
     const interaction = simulation.command('imagine', [{ name: 'prompt', type: 3, value: 'a green tree' }]);
     const message = await eventually(() => posted(interaction), 20_000);
     const [again, edit, vary] = DiscordSimulation.buttons(message) as [string, string, string];
-    await (closing.pop() as BotSide).close();
-    const restarted = await startBotSide(config);
-    closing.push(restarted);
+    await stack.restartBot(config);
 
     const regenerated = simulation.click(message, again);
     await eventually(() => posted(regenerated), 20_000);
-    expect(engine.drawings.at(-1)?.prompt).toBe('a green tree');
+    expect(stack.engine.drawings.at(-1)?.prompt).toBe('a green tree');
 
     const variation = simulation.click(message, vary);
     await eventually(() => posted(variation), 20_000);
-    expect(engine.drawings.at(-1)?.images).toHaveLength(1);
+    expect(stack.engine.drawings.at(-1)?.images).toHaveLength(1);
 
     const editing = simulation.click(message, edit);
     const modal = await eventually(() => editing.modal as { custom_id: string } | undefined);
     const edited = simulation.submitModal(modal.custom_id, { prompt: 'a green tree at night' }, { message });
     await eventually(() => posted(edited), 20_000);
-    expect(engine.drawings.at(-1)?.prompt).toBe('a green tree at night');
+    expect(stack.engine.drawings.at(-1)?.prompt).toBe('a green tree at night');
   });
 
   it("/queue lists the person's jobs, the queue depth and the workers online", async () => {
     // One job at a time, so that the second waits in line while the first runs.
-    const { simulation } = await setUp({ EMU_BOT_WORKER__BATCH_SIZE: '1' });
-    engine.hold();
+    const { simulation } = await stack.setUp({ EMU_BOT_WORKER__BATCH_SIZE: '1' });
+    stack.engine.hold();
     simulation.command('imagine', [{ name: 'prompt', type: 3, value: 'first' }]);
     const second = simulation.command('imagine', [{ name: 'prompt', type: 3, value: 'second' }]);
     await eventually(() => second.original?.content.startsWith('⏳'));

@@ -1,15 +1,16 @@
 import { join } from 'node:path';
 import { pino } from 'pino';
 import sharp from 'sharp';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { DiscordAdapter } from '../../../src/bots/discord/index.js';
 import type { Config } from '../../../src/config/index.js';
 import { packageRoot } from '../../../src/core/index.js';
 import { type Engine, type ImageRequest, OnnxEngine, type TextRequest } from '../../../src/engine/index.js';
 import { BotService } from '../../../src/queue/index.js';
 import { GpuWorker } from '../../../src/worker/index.js';
-import type { DiscordSimulation } from '../../helpers/discord-simulation/index.js';
+import { DiscordSimulation, type SimMessage } from '../../helpers/discord-simulation/index.js';
 import { queueTestConfig, queueTestEnv } from '../../helpers/queue.js';
-import type { RedisServer } from '../../helpers/redis-server.js';
+import { type RedisServer, startRedisServer } from '../../helpers/redis-server.js';
 
 export const logger = pino({ level: process.env['EMU_BOT_TEST_LOG'] ?? 'silent' });
 const bundles = join(packageRoot, 'test', 'fixtures', 'bundles');
@@ -179,3 +180,72 @@ export async function png(colour: { r: number; g: number; b: number }): Promise<
     .toBuffer();
   return new Uint8Array(bytes);
 }
+
+export interface DiscordStack {
+  /** The file's engine (loaded before the first test). */
+  readonly engine: TestEngine;
+  /** A simulation, a worker and the bot side for one test, closed after it. */
+  setUp(
+    overrides?: Record<string, string>,
+  ): Promise<{ simulation: DiscordSimulation; config: Config; bot: BotSide }>;
+  /** Stops this test's bot side and starts another on the same configuration, as a restart does. */
+  restartBot(config: Config): Promise<BotSide>;
+}
+
+/**
+ * The end-to-end stack of a test file: one Redis and one engine for the file, and per test what
+ * `setUp` starts, closed after the test, newest first, with the engine's held drawings released
+ * and its safety verdict reset.
+ */
+export function useDiscordStack(): DiscordStack {
+  let redis: RedisServer | undefined;
+  let engine: TestEngine | undefined;
+  let bot: BotSide | undefined;
+  const closing: Array<{ close(): Promise<unknown> }> = [];
+  beforeAll(async () => {
+    [redis, engine] = await Promise.all([startRedisServer(), loadEngine()]);
+  });
+  afterAll(async () => {
+    await engine?.close();
+    await redis?.stop();
+  });
+  afterEach(async () => {
+    engine?.release();
+    engine?.flagDrawings(false);
+    await bot?.close();
+    bot = undefined;
+    for (const resource of closing.splice(0).reverse()) await resource.close();
+  });
+  const loaded = () => {
+    if (redis === undefined || engine === undefined) throw new Error('the stack starts in beforeAll');
+    return { redis, engine };
+  };
+  return {
+    get engine() {
+      return loaded().engine;
+    },
+    async setUp(overrides = {}) {
+      const simulation = await DiscordSimulation.start();
+      closing.push(simulation);
+      const config = await discordConfig(loaded().redis, simulation, overrides);
+      closing.push(await startWorker(config, loaded().engine));
+      bot = await startBotSide(config);
+      return { simulation, config, bot };
+    },
+    async restartBot(config) {
+      await bot?.close();
+      bot = await startBotSide(config);
+      return bot;
+    },
+  };
+}
+
+/** The bot's final answer: the message once it no longer waits or streams. */
+export const answered = (message: SimMessage | undefined) =>
+  message !== undefined &&
+  message.content !== '' &&
+  !/^(⏳|✍️)/u.test(message.content) &&
+  !message.content.endsWith('▌') &&
+  message.components.length === 0
+    ? message
+    : undefined;

@@ -1,49 +1,15 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DiscordSimulation, type SimMessage } from '../../helpers/discord-simulation/index.js';
+import { describe, expect, it } from 'vitest';
+import { DiscordSimulation } from '../../helpers/discord-simulation/index.js';
 import { eventually } from '../../helpers/queue.js';
-import { type RedisServer, startRedisServer } from '../../helpers/redis-server.js';
-import { type BotSide, discordConfig, loadEngine, png, startBotSide, startWorker } from './harness.js';
+import { answered, png, useDiscordStack } from './harness.js';
 
-let redis: RedisServer;
-let engine: Awaited<ReturnType<typeof loadEngine>>;
-beforeAll(async () => {
-  [redis, engine] = await Promise.all([startRedisServer(), loadEngine()]);
-});
-afterAll(async () => {
-  await engine.close();
-  await redis.stop();
-});
-
-const closing: Array<{ close(): Promise<unknown> }> = [];
-afterEach(async () => {
-  for (const resource of closing.splice(0).reverse()) await resource.close();
-});
-
-async function setUp(overrides: Record<string, string> = {}) {
-  const simulation = await DiscordSimulation.start();
-  closing.push(simulation);
-  const config = await discordConfig(redis, simulation, overrides);
-  closing.push(await startWorker(config, engine));
-  const bot: BotSide = await startBotSide(config);
-  closing.push(bot);
-  return { simulation, config, bot };
-}
-
-/** The bot's final answer: the waiting message once it no longer waits or streams. */
-const answered = (message: SimMessage | undefined) =>
-  message !== undefined &&
-  message.content !== '' &&
-  !/^(⏳|✍️)/u.test(message.content) &&
-  !message.content.endsWith('▌') &&
-  message.components.length === 0
-    ? message
-    : undefined;
+const stack = useDiscordStack();
 
 describe('Discord mentions and threads', () => {
   it('answers a mention with an image in a thread started from it, showing its place in line first', async () => {
     // One job at a time, and a first request that runs until released: the second waits in line.
-    const { simulation } = await setUp({ EMU_BOT_WORKER__BATCH_SIZE: '1' });
-    const first = engine.scriptAnswer(['Still thinking'], '.');
+    const { simulation } = await stack.setUp({ EMU_BOT_WORKER__BATCH_SIZE: '1' });
+    const first = stack.engine.scriptAnswer(['Still thinking'], '.');
     const busy = simulation.post({ content: 'keep the worker busy', mention: true });
     await eventually(() => simulation.botMessages(busy.id)[0]?.content.endsWith('▌'), 20_000);
     const image = simulation.upload('red.png', await png({ r: 220, g: 20, b: 20 }), 'image/png');
@@ -69,32 +35,30 @@ describe('Discord mentions and threads', () => {
   });
 
   it('continues in the thread: a follow-up without a mention sees the earlier image', async () => {
-    const { simulation } = await setUp();
+    const { simulation } = await stack.setUp();
     const image = simulation.upload('red.png', await png({ r: 220, g: 20, b: 20 }), 'image/png');
     const mention = simulation.post({ content: 'look at this', mention: true, attachments: [image] });
     const thread = await eventually(() => simulation.store.channels.get(mention.id));
     await eventually(() => answered(simulation.botMessages(thread.id)[0]), 20_000);
-    const asked = engine.texts.length;
+    const asked = stack.engine.texts.length;
     simulation.post({ content: 'and what colour is it?', channelId: thread.id });
     await eventually(() => answered(simulation.botMessages(thread.id)[1]), 20_000);
-    const followUp = engine.texts[asked];
+    const followUp = stack.engine.texts[asked];
     expect(followUp?.images).toHaveLength(1);
     expect(followUp?.prompt).toContain('look at this');
     expect(followUp?.prompt).toContain('and what colour is it?');
   });
 
   it('edits the waiting message posted before a bot restart, instead of posting another', async () => {
-    const { simulation, config } = await setUp();
-    const script = engine.scriptAnswer(['Working on it'], ' and done.');
+    const { simulation, config } = await stack.setUp();
+    const script = stack.engine.scriptAnswer(['Working on it'], ' and done.');
     const mention = simulation.post({ content: 'a question across a restart', mention: true });
     const thread = await eventually(() => simulation.store.channels.get(mention.id));
     const waiting = await eventually(() => {
       const message = simulation.botMessages(thread.id)[0];
       return message?.content.endsWith('Working on it ▌') ? message : undefined;
     }, 20_000);
-    await (closing.pop() as BotSide).close();
-    const restarted = await startBotSide(config);
-    closing.push(restarted);
+    await stack.restartBot(config);
     script.advance();
     await eventually(() => answered(waiting), 20_000);
     expect(waiting.content).toContain('Working on it and done.');
@@ -102,7 +66,7 @@ describe('Discord mentions and threads', () => {
   });
 
   it('answers inline as a reply when so configured, and ignores other bots and itself', async () => {
-    const { simulation } = await setUp({ EMU_BOT_DISCORD__REPLY_IN: 'inline' });
+    const { simulation } = await stack.setUp({ EMU_BOT_DISCORD__REPLY_IN: 'inline' });
     const robot = simulation.store.addUser('robot', true);
     simulation.post({ content: 'bots talking', mention: true, author: robot });
     const mention = simulation.post({ content: 'hello there', mention: true });
@@ -110,11 +74,11 @@ describe('Discord mentions and threads', () => {
     expect(reply.message_reference?.message_id).toBe(mention.id);
     expect(simulation.store.channels.has(mention.id)).toBe(false);
     expect(simulation.botMessages()).toHaveLength(1);
-    expect(engine.texts.some((request) => request.prompt.includes('bots talking'))).toBe(false);
+    expect(stack.engine.texts.some((request) => request.prompt.includes('bots talking'))).toBe(false);
   });
 
   it('says politely, to the person alone, which attachment it skipped, and still answers', async () => {
-    const { simulation } = await setUp();
+    const { simulation } = await stack.setUp();
     const broken = simulation.upload('broken.png', new TextEncoder().encode('not a picture'), 'image/png');
     const interaction = simulation.command(
       'ask',
@@ -134,7 +98,7 @@ describe('Discord mentions and threads', () => {
   });
 
   it('refuses politely and privately where it is not allowed', async () => {
-    const { simulation } = await setUp({ EMU_BOT_DISCORD__ALLOWED_CHANNELS: '["1"]' });
+    const { simulation } = await stack.setUp({ EMU_BOT_DISCORD__ALLOWED_CHANNELS: '["1"]' });
     simulation.post({ content: 'anyone?', mention: true });
     // Gateway events are handled in order: once the command is refused, the mention was seen.
     const interaction = simulation.command('ask', [{ name: 'question', type: 3, value: 'hi' }]);
@@ -146,13 +110,13 @@ describe('Discord mentions and threads', () => {
   });
 
   it('answers "Ask Emu" about a message and its attachment', async () => {
-    const { simulation } = await setUp();
+    const { simulation } = await stack.setUp();
     const image = simulation.upload('blue.png', await png({ r: 0, g: 0, b: 230 }), 'image/png');
     const target = simulation.post({ content: 'my holiday photo', attachments: [image] });
     const interaction = simulation.contextMenu('Ask Emu', target);
     const original = await eventually(() => answered(interaction.original), 20_000);
     expect(original.content.length).toBeGreaterThan(0);
-    expect(engine.texts.at(-1)?.images).toHaveLength(1);
-    expect(engine.texts.at(-1)?.prompt).toContain('my holiday photo');
+    expect(stack.engine.texts.at(-1)?.images).toHaveLength(1);
+    expect(stack.engine.texts.at(-1)?.prompt).toContain('my holiday photo');
   });
 });
