@@ -41,10 +41,9 @@ from emu_reference.checkpoint import StateDictSource  # noqa: E402
 from emu_reference.config import EmuConfig  # noqa: E402
 from emu_reference.diffusion_config import DATA_DIR as DECODER_DATA  # noqa: E402
 from emu_reference.tokenizer import added_token_ids  # noqa: E402
+from shapes_data import BASE_VOCAB, TOKENIZER_DIR  # noqa: E402
 
 REPO = TOOLS_DIR.parent
-TOKENIZER_DIR = TOOLS_DIR / "shapes" / "data"
-BASE_VOCAB = 1024
 LLAMA_PAD_ID = 32000
 
 

@@ -55,7 +55,8 @@ from emu_reference.tokenizer import SlowTokenizer  # noqa: E402
 from shapes.scenes import COLOUR_NAMES, SHAPES, Scene, random_scene, render  # noqa: E402
 
 sys.path.insert(0, str(TOOLS_DIR / "train"))
-from train_shapes import TOKENIZER_DIR, normalise, pixels_uint8, use_onednn_linear  # noqa: E402
+from onednn_linear import use_onednn_linear  # noqa: E402
+from shapes_data import TOKENIZER_DIR, normalise, pixels_uint8  # noqa: E402
 
 OUT_DIR = TOOLS_DIR / "train" / "out"
 IMAGE = 64

@@ -28,8 +28,9 @@ engine's preprocessing is unchanged, while the ViT sees 65 tokens instead of 257
 embedding trains as a block-constant kernel on 4x4-pooled images (`BlockPatchEmbed`, exact), and
 F.linear runs through oneDNN when torch's BLAS is the generic one (`use_onednn_linear`).
 
-One checkpoint serves both bundles (tools/train/export_shapes.py): the instruct bundle with the
-1030-row vocabulary, the pretrain bundle with the first 1028 rows (no [USER]/[ASSISTANT]).
+The checkpoint becomes the instruct bundle (tools/train/export_shapes.py, the 1030-row vocabulary);
+trained on with `--freeze-vision` (regression and captions, the vision side fixed) it becomes the
+pretrain bundle (the first 1028 rows, no [USER]/[ASSISTANT]), as tools/train/train_all.sh runs.
 """
 
 from __future__ import annotations
@@ -40,13 +41,10 @@ import math
 import random
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-import numpy as np
 import torch
-from PIL import Image
 from torch.nn import functional as F
 
 TOOLS_DIR = Path(__file__).resolve().parents[1]
@@ -54,15 +52,13 @@ sys.path.insert(0, str(TOOLS_DIR))
 
 from emu_reference.config import CausalFormerConfig, EmuConfig, LlamaConfig, Variant, VisionConfig  # noqa: E402
 from emu_reference.model import EmuModel, init_random_weights  # noqa: E402
-from emu_reference.preprocess import CLIP_MEAN, CLIP_STD, IMAGE_SIZE  # noqa: E402
-from emu_reference.prompts import image_placeholder  # noqa: E402
-from emu_reference.tokenizer import EOS_ID, SlowTokenizer  # noqa: E402
-from shapes.scenes import COLOUR_NAMES, SHAPES, Scene, questions, random_scene, render  # noqa: E402
-from shapes.templates import training_pair  # noqa: E402
+from emu_reference.preprocess import IMAGE_SIZE  # noqa: E402
+from emu_reference.tokenizer import SlowTokenizer  # noqa: E402
+from shapes.scenes import COLOUR_NAMES, SHAPES, Scene  # noqa: E402
 
-TOKENIZER_DIR = TOOLS_DIR / "shapes" / "data"
-BASE_VOCAB = 1024
-TRAIN_SIZES = (48, 64, 96, 128, 224)
+sys.path.insert(0, str(TOOLS_DIR / "train"))
+from onednn_linear import use_onednn_linear  # noqa: E402
+from shapes_data import BASE_VOCAB, TOKENIZER_DIR, Batcher, Pool, build_pool, sample_text  # noqa: E402
 
 
 def shapes_config(variant: Variant = "instruct") -> EmuConfig:
@@ -75,27 +71,6 @@ def shapes_config(variant: Variant = "instruct") -> EmuConfig:
         llama=LlamaConfig(hidden_size=128, intermediate_size=256, num_layers=2, num_heads=4,
                           max_positions=2048, vocab_size=BASE_VOCAB + (6 if variant == "instruct" else 4)),
     )
-
-
-def pixels_uint8(image: Image.Image) -> np.ndarray:
-    """The reference's resize (RGB, bicubic to 224x224), kept as uint8 HWC to save memory."""
-    return np.asarray(image.convert("RGB").resize((IMAGE_SIZE, IMAGE_SIZE), Image.BICUBIC), dtype=np.uint8)
-
-
-MEAN = torch.tensor(CLIP_MEAN).view(1, 3, 1, 1)
-STD = torch.tensor(CLIP_STD).view(1, 3, 1, 1)
-
-
-def normalise(batch: np.ndarray) -> torch.Tensor:
-    """uint8 [B, H, W, 3] -> float32 [B, 3, H, W] with CLIP normalisation (as preprocess_image)."""
-    tensor = torch.from_numpy(batch).permute(0, 3, 1, 2).to(torch.float32) / 255.0
-    return (tensor - MEAN) / STD
-
-
-@dataclass
-class Pool:
-    scenes: List[Scene]
-    pooled: torch.Tensor  # [N, 3, 224/F, 224/F]: each scene preprocessed, then F x F average-pooled
 
 
 class BlockPatchEmbed(torch.nn.Module):
@@ -126,18 +101,6 @@ class BlockPatchEmbed(torch.nn.Module):
         return self.low.detach().repeat_interleave(f, dim=2).repeat_interleave(f, dim=3).clone()
 
 
-def build_pool(count: int, seed: int, factor: int, chunk: int = 64) -> Pool:
-    """Seeded scenes, rendered and preprocessed the reference's way (224x224, CLIP
-    normalisation), then average-pooled by `factor` for BlockPatchEmbed."""
-    rng = random.Random(seed)
-    scenes = [random_scene(rng, sizes=TRAIN_SIZES) for _ in range(count)]
-    pooled = []
-    for start in range(0, count, chunk):
-        pixels = np.stack([pixels_uint8(render(scene)) for scene in scenes[start:start + chunk]])
-        pooled.append(F.avg_pool2d(normalise(pixels), factor))
-    return Pool(scenes, torch.cat(pooled))
-
-
 def encode_patches(model: EmuModel, patches: torch.Tensor) -> torch.Tensor:
     """model.encode_images from patch embeddings on: CLS, positions, ViT blocks, ln_visual, Causal Former."""
     visual = model.visual
@@ -146,47 +109,6 @@ def encode_patches(model: EmuModel, patches: torch.Tensor) -> torch.Tensor:
     for block in visual.blocks:
         hidden = block(hidden)
     return model.cformer(model.ln_visual(hidden))
-
-
-class Batcher:
-    """Token ids, targets and image slots for one task's batch (right padded)."""
-
-    def __init__(self, tokenizer: SlowTokenizer) -> None:
-        self.tok = tokenizer
-        self.image_id = tokenizer.no_split_tokens["<image>"]
-        self.img_start = tokenizer.no_split_tokens["[IMG]"]
-        self.pad = tokenizer.no_split_tokens["[PAD]"]
-        self._cache: Dict[str, List[int]] = {}
-
-    def encode(self, text: str) -> List[int]:
-        if text not in self._cache:
-            self._cache[text] = self.tok.encode(text)
-        return self._cache[text]
-
-    def text_example(self, kind: str, question: str, answer: str) -> Tuple[List[int], List[int]]:
-        prompt, completion = training_pair(kind, question, answer)
-        prompt_ids = self.encode(prompt)
-        full = self.encode(prompt + completion)
-        assert full[:len(prompt_ids)] == prompt_ids, (prompt, completion)
-        ids = full + [EOS_ID]
-        targets = [-100] * len(ids)
-        for position in range(len(prompt_ids) - 1, len(ids) - 1):
-            targets[position] = ids[position + 1]
-        return ids, targets
-
-    def regress_example(self, caption: str) -> List[int]:
-        return self.encode(caption + image_placeholder())
-
-    def pad_rows(self, rows: List[List[int]], fill: int) -> torch.Tensor:
-        width = max(len(r) for r in rows)
-        return torch.tensor([r + [fill] * (width - len(r)) for r in rows])
-
-
-def sample_text(kind: str, scene: Scene, rng: random.Random) -> Tuple[str, str]:
-    if kind == "answer":
-        qa = rng.choice(questions(scene, rng))
-        return qa.question, qa.answer
-    return "", scene.caption
 
 
 # The probe's classes: count (2), left colour (8), left shape (5), right colour (8 + none),
@@ -261,26 +183,6 @@ def model_step(model: EmuModel, embed: BlockPatchEmbed, batcher: Batcher, pool: 
 
 TASKS = (("answer", 0.38), ("describe", 0.22), ("pretrain", 0.25), ("regress", 0.15))
 PROBE_TASK_WEIGHT = 0.5  # vision-only probe steps, besides the probe loss on every step (--no-probe: none)
-
-
-_BLAS_LINEAR = F.linear
-
-
-def _linear_through_onednn(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
-    """F.linear as a 1x1 convolution: the same numbers, computed by oneDNN (MKL-DNN) instead of the BLAS."""
-    if input.dim() < 2 or input.shape[-1] != weight.shape[1]:
-        return _BLAS_LINEAR(input, weight, bias)
-    flat = input.reshape(-1, weight.shape[1], 1, 1)
-    out = F.conv2d(flat, weight[:, :, None, None], bias)
-    return out.reshape(*input.shape[:-1], weight.shape[0])
-
-
-def use_onednn_linear() -> None:
-    """Debian's torch links the generic reference BLAS (`BLAS_INFO=generic`): its matmuls run at
-    about 2 GFLOPS. Its oneDNN convolutions (forward and backward) are ~7x faster for the linear
-    layers here, so training routes F.linear through them. Numbers agree to float rounding."""
-    if "BLAS_INFO=generic" in torch.__config__.show() and torch.backends.mkldnn.is_available():
-        F.linear = _linear_through_onednn  # nn.Linear.forward calls F.linear at run time
 
 
 def train(args: argparse.Namespace) -> Path:
