@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../../src/core/index.js';
 import type { BundleSessionSettings } from '../../src/engine/index.js';
 import { decodeImage } from '../../src/engine/pixels/index.js';
-import type { RgbImage } from '../../src/engine/requests.js';
+import type { ModelKind, RgbImage, TextRequest } from '../../src/engine/requests.js';
 
 export const fixtureBundles = join(packageRoot, 'test', 'fixtures', 'bundles');
 
@@ -52,4 +52,30 @@ export function imagePlaceholder(imageTokens: number): string {
 export async function fixtureImage(name: string): Promise<RgbImage> {
   const bytes = readFileSync(join(packageRoot, 'test', 'fixtures', 'pixels', name));
   return decodeImage(new Uint8Array(bytes), { maxBytes: 50_000_000, maxPixels: 50_000_000, maxFrames: 1000 });
+}
+
+export function goldenPrompt(goldens: Goldens, name: string): GoldenPrompt {
+  const prompt = goldens.prompts.find((candidate) => candidate.name === name);
+  if (prompt === undefined) throw new Error(`no golden prompt ${name}`);
+  return prompt;
+}
+
+/** The request a golden generation ran: its prompt with the 32-embedding image placeholders. */
+export async function goldenRequest(
+  model: ModelKind,
+  prompt: GoldenPrompt,
+  generation: GoldenGeneration,
+): Promise<TextRequest> {
+  return {
+    model,
+    prompt: prompt.text.split(prompt.image_placeholder).join(imagePlaceholder(32)),
+    images: await Promise.all(prompt.images.map(fixtureImage)),
+    settings: {
+      maxNewTokens: generation.max_new_tokens,
+      numBeams: generation.mode === 'beam' ? (generation.num_beams ?? 5) : 1,
+      lengthPenalty: generation.length_penalty ?? 1,
+      minLength: generation.min_length,
+      repetitionPenalty: 1,
+    },
+  };
 }

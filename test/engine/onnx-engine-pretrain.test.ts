@@ -5,9 +5,10 @@ import type { TextRequest } from '../../src/engine/requests.js';
 import {
   cpuSettings,
   fixtureBundles,
-  fixtureImage,
   type GoldenGeneration,
   type GoldenPrompt,
+  goldenPrompt,
+  goldenRequest,
   imagePlaceholder,
   readGoldens,
 } from './helpers.js';
@@ -21,26 +22,10 @@ import {
  */
 const goldens = readGoldens('tiny-pretrain');
 
-function promptNamed(name: string): GoldenPrompt {
-  const prompt = goldens.prompts.find((candidate) => candidate.name === name);
-  if (prompt === undefined) throw new Error(`no golden prompt ${name}`);
-  return prompt;
-}
+const promptNamed = (name: string): GoldenPrompt => goldenPrompt(goldens, name);
 
-async function requestFor(prompt: GoldenPrompt, generation: GoldenGeneration): Promise<TextRequest> {
-  return {
-    model: 'pretrain',
-    prompt: prompt.text.split(prompt.image_placeholder).join(imagePlaceholder(32)),
-    images: await Promise.all(prompt.images.map(fixtureImage)),
-    settings: {
-      maxNewTokens: generation.max_new_tokens,
-      numBeams: generation.mode === 'beam' ? (generation.num_beams ?? 5) : 1,
-      lengthPenalty: generation.length_penalty ?? 1,
-      minLength: generation.min_length,
-      repetitionPenalty: 1,
-    },
-  };
-}
+const requestFor = (prompt: GoldenPrompt, generation: GoldenGeneration): Promise<TextRequest> =>
+  goldenRequest('pretrain', prompt, generation);
 
 const caseName = (generation: GoldenGeneration): string =>
   `${generation.mode}${generation.length_penalty ?? ''} ${generation.prompts.join('+')}`;

@@ -6,9 +6,10 @@ import type { TextRequest } from '../../src/engine/requests.js';
 import {
   cpuSettings,
   fixtureBundles,
-  fixtureImage,
   type GoldenGeneration,
   type GoldenPrompt,
+  goldenPrompt,
+  goldenRequest,
   imagePlaceholder,
   readGoldens,
 } from './helpers.js';
@@ -27,26 +28,10 @@ afterAll(async () => {
   await engine.close();
 });
 
-async function requestFor(prompt: GoldenPrompt, generation: GoldenGeneration): Promise<TextRequest> {
-  return {
-    model: 'instruct',
-    prompt: prompt.text.split(prompt.image_placeholder).join(imagePlaceholder(32)),
-    images: await Promise.all(prompt.images.map(fixtureImage)),
-    settings: {
-      maxNewTokens: generation.max_new_tokens,
-      numBeams: generation.mode === 'beam' ? (generation.num_beams ?? 5) : 1,
-      lengthPenalty: generation.length_penalty ?? 1,
-      minLength: generation.min_length,
-      repetitionPenalty: 1,
-    },
-  };
-}
+const requestFor = (prompt: GoldenPrompt, generation: GoldenGeneration): Promise<TextRequest> =>
+  goldenRequest('instruct', prompt, generation);
 
-function promptNamed(name: string): GoldenPrompt {
-  const prompt = goldens.prompts.find((candidate) => candidate.name === name);
-  if (prompt === undefined) throw new Error(`no golden prompt ${name}`);
-  return prompt;
-}
+const promptNamed = (name: string): GoldenPrompt => goldenPrompt(goldens, name);
 
 describe('OnnxEngine text generation', () => {
   it('tokenizes the golden prompts as the reference does', () => {
