@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
@@ -11,6 +10,7 @@ import { BotService, createRedisConnection, type JobRequest } from '../../src/qu
 import { GpuWorker } from '../../src/worker/index.js';
 import { createTestEngine } from '../helpers/engines.mjs';
 import { eventually, queueTestConfig, RecordingSink, textRequest } from '../helpers/queue.js';
+import { freePort } from '../helpers/redis-server.js';
 
 // A real Redis Cluster of one node, which holds all 16384 slots. It refuses any command,
 // MULTI or script whose declared keys hash to more than one slot (CROSSSLOT), like a cluster of
@@ -22,19 +22,6 @@ import { eventually, queueTestConfig, RecordingSink, textRequest } from '../help
 interface ClusterNode {
   readonly port: number;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null ? resolve(address.port) : reject(),
-      );
-    });
-  });
 }
 
 async function startClusterNode(): Promise<ClusterNode> {
