@@ -137,13 +137,13 @@ async function regressOnce(
   onStep: (step: number) => void,
 ): Promise<(Float32Array | EmuBotError)[]> {
   const keys = prompts.map((prompt) => RegressionCache.key(prompt));
-  const found = new Map<string, Float32Array>();
+  const outcomes = new Map<string, Float32Array | EmuBotError>();
   const missing = new Map<string, { prompt: RegressionPrompt; signals: (AbortSignal | undefined)[] }>();
   prompts.forEach((prompt, index) => {
     const key = keys[index] as string;
-    const cached = found.get(key) ?? cache?.get(key);
+    const cached = cache?.get(key);
     if (cached !== undefined) {
-      found.set(key, cached);
+      outcomes.set(key, cached);
       return;
     }
     const shared = missing.get(key) ?? { prompt, signals: [] };
@@ -151,7 +151,6 @@ async function regressOnce(
     missing.set(key, shared);
   });
   const regressing = [...missing.entries()];
-  const outcomes = new Map<string, Float32Array | EmuBotError>(found);
   if (regressing.length === 0) {
     onStep(bundle.manifest.model.image_tokens);
   } else {
