@@ -74,7 +74,8 @@ async function recompute() {
       positionIds: BigInt64Array.from({ length }, (_, index) => BigInt(index)),
       incomingValid: new Uint8Array(length).fill(1),
       incoming: length,
-      keepLast: 1,
+      keepLogits: 0,
+      keepRegressed: 1,
     });
     const next = new Float32Array(fed.length + hidden);
     next.set(fed);

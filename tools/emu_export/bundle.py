@@ -22,7 +22,7 @@ from emu_reference.config import EmuConfig
 from emu_reference.diffusion_config import ImageDecoderConfig
 from emu_reference.image_decoder import ImageDecoderModel
 from emu_reference.model import EmuModel
-from emu_reference.tokenizer import build_tokenizer_json
+from emu_reference.tokenizer import added_token_ids, base_vocabulary_size, build_tokenizer_json
 
 from .fp16 import EXTRA_KEEP, convert_to_fp16, default_keep, infer_types
 from .graphs import GraphSpec, bundle_specs, layer_ranges, trace_graph
@@ -168,7 +168,9 @@ def export_bundle(config: EmuConfig, source: WeightSource, out: Path, llama_conf
     ranges = layer_ranges(config.llama.num_layers, options.split)
     io_dtype = DTYPES[options.dtype]
     with _Staging(out, options.overwrite) as staging:
-        _write_json(staging / "tokenizer.json", build_tokenizer_json(llama_config_dir, config.variant), compact=True)
+        tokenizer = build_tokenizer_json(llama_config_dir, config.variant)
+        first_added_id = base_vocabulary_size(tokenizer)
+        _write_json(staging / "tokenizer.json", tokenizer, compact=True)
         model = EmuModel(config, device=torch.device("meta"))
         specs = bundle_specs(model, options.split)
         entries: Dict[str, Any] = {"decoder": []}
@@ -184,15 +186,17 @@ def export_bundle(config: EmuConfig, source: WeightSource, out: Path, llama_conf
         progress(f"self-check: reference outputs (needs about {_gib(_parameter_bytes(model.visual))} for the "
                  f"vision tower, then {_gib(_parameter_bytes(model.lm.model.layers[0]))} per decoder layer)")
         io = IoCast(io_dtype)
-        embed, table = embed_case(config, source)
+        pad_id = added_token_ids(config.variant, first_added_id)["[PAD]"]
+        embed, table = embed_case(config, source, pad_id)
         cases = [vision_case(config, source, io), embed]
         files: List[str] = [entry["file"] for entry in entries["decoder"]]
-        cases += decoder_cases(config, source, io, table, ranges, files)
+        cases += decoder_cases(config, source, io, table, ranges, files, pad_id)
         written = write_selfcheck(staging / "selfcheck", cases, io_dtype)
         image_decoder = None
         if decoder is not None:
             image_decoder = _export_image_decoder(config, decoder, staging, options, io, written, progress)
-        manifest = build_manifest(config, io_dtype, entries, source_info, "selfcheck/index.json", image_decoder)
+        manifest = build_manifest(config, io_dtype, entries, source_info, "selfcheck/index.json", first_added_id,
+                                  image_decoder)
         _write_json(staging / "manifest.json", manifest)
     progress(f"bundle written to {out}")
     return out
@@ -202,8 +206,10 @@ def export_tokenizer_only(config: EmuConfig, out: Path, llama_config_dir: Path, 
                           source_info: Dict[str, Any], progress: Optional[Progress] = None) -> Path:
     """Just tokenizer.json and a manifest without graphs (graphs and selfcheck are null)."""
     with _Staging(out, overwrite) as staging:
-        _write_json(staging / "tokenizer.json", build_tokenizer_json(llama_config_dir, config.variant), compact=True)
-        _write_json(staging / "manifest.json", build_manifest(config, "float32", None, source_info, None))
+        tokenizer = build_tokenizer_json(llama_config_dir, config.variant)
+        _write_json(staging / "tokenizer.json", tokenizer, compact=True)
+        _write_json(staging / "manifest.json",
+                    build_manifest(config, "float32", None, source_info, None, base_vocabulary_size(tokenizer)))
     if progress is not None:
         progress(f"tokenizer bundle written to {out}")
     return out

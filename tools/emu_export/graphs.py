@@ -25,7 +25,8 @@ INT64_MAX = 2**63 - 1
 
 
 class KeepLast(torch.autograd.Function):
-    """hidden[:, -count:] with `count` a runtime int64 scalar (ONNX: Slice with starts = -count)."""
+    """hidden[:, S - count:] with `count` a runtime int64 scalar, 0 <= count <= S (ONNX: Slice with
+    starts = S - count; not starts = -count, which for 0 would keep every position)."""
 
     @staticmethod
     def forward(ctx, hidden: torch.Tensor, count: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
@@ -33,7 +34,8 @@ class KeepLast(torch.autograd.Function):
 
     @staticmethod
     def symbolic(graph, hidden, count):  # type: ignore[no-untyped-def]
-        starts = graph.op("Neg", graph.op("Reshape", count, graph.op("Constant", value_t=torch.tensor([1]))))
+        length = graph.op("Shape", hidden, start_i=1, end_i=2)
+        starts = graph.op("Sub", length, graph.op("Reshape", count, graph.op("Constant", value_t=torch.tensor([1]))))
         ends = graph.op("Constant", value_t=torch.tensor([INT64_MAX]))
         axes = graph.op("Constant", value_t=torch.tensor([1]))
         return graph.op("Slice", hidden, starts, ends, axes)
@@ -64,8 +66,12 @@ class EmbedGraph(nn.Module):
 class DecoderPartGraph(nn.Module):
     """Layers [start, end) with a fixed-capacity cache; the last part adds the norm and both heads.
 
-    forward(first, attention_mask, position_ids, past_0_key, past_0_value, ..., [num_logits_to_keep])
+    forward(first, attention_mask, position_ids, past_0_key, past_0_value, ...,
+            [num_logits_to_keep, num_regressed_to_keep])
     returns ([logits, regressed_embeds] | [hidden_states]) + [present_i_key, present_i_value, ...].
+    Each head runs only on the last positions its count asks for, none for 0: a text step needs
+    no regressed embedding and an image regression step no logits (the reference's regression
+    never applies lm_head).
     """
 
     def __init__(self, model: EmuModel, start: int, end: int) -> None:
@@ -84,8 +90,8 @@ class DecoderPartGraph(nn.Module):
         flat_present = [tensor for pair in presents for tensor in pair]
         if not self.is_last:
             return (hidden, *flat_present)
-        kept = KeepLast.apply(hidden, rest[2 * count])
-        logits, regressed = lm.heads(kept)
+        logits = lm.lm_head(lm.model.norm(KeepLast.apply(hidden, rest[2 * count])))
+        regressed = lm.stu_regress_head(lm.model.norm(KeepLast.apply(hidden, rest[2 * count + 1])))
         return (logits, regressed, *flat_present)
 
 
@@ -165,9 +171,10 @@ def decoder_spec(model: EmuModel, start: int, end: int, file: str) -> GraphSpec:
     layer_prefixes = [f"decoder.lm.model.layers.{layer}." for layer in range(start, end)]
     if end == config.num_layers:
         inputs["num_logits_to_keep"] = torch.tensor(2, dtype=torch.long)
+        inputs["num_regressed_to_keep"] = torch.tensor(1, dtype=torch.long)
         outputs = ["logits", "regressed_embeds"]
         axes["logits"] = {0: "batch_size", 1: "num_logits_to_keep"}
-        axes["regressed_embeds"] = {0: "batch_size", 1: "num_logits_to_keep"}
+        axes["regressed_embeds"] = {0: "batch_size", 1: "num_regressed_to_keep"}
         static["logits"] = {2: config.vocab_size}
         static["regressed_embeds"] = {2: config.hidden_size}
         layer_prefixes += ["decoder.lm.model.norm.", "decoder.lm.lm_head.", "decoder.lm.stu_regress_head."]

@@ -21,9 +21,10 @@ TOKEN_ROLES = {
 }
 
 
-def token_ids(variant: Variant) -> Dict[str, Any]:
-    """Role -> id; `user`/`assistant` are null for the pretrained model, which has no such tokens."""
-    added = added_token_ids(variant)
+def token_ids(variant: Variant, first_added_id: int) -> Dict[str, Any]:
+    """Role -> id; `user`/`assistant` are null for the pretrained model, which has no such tokens.
+    Emu's added tokens start at `first_added_id`, the tokenizer's base vocabulary size."""
+    added = added_token_ids(variant, first_added_id)
     ids: Dict[str, Any] = {"unk": UNK_ID, "bos": BOS_ID, "eos": EOS_ID}
     ids.update({role: added.get(text) for role, text in TOKEN_ROLES.items()})
     return ids
@@ -70,9 +71,11 @@ def graph_entry(model: onnx.ModelProto, file: str, external_data: Optional[str],
 
 
 def build_manifest(config: EmuConfig, dtype: str, graphs: Optional[Dict[str, Any]], source: Dict[str, Any],
-                   selfcheck: Optional[str], image_decoder: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+                   selfcheck: Optional[str], first_added_id: int,
+                   image_decoder: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """The manifest; `graphs` and `selfcheck` are None for a --tokenizer-only bundle, `image_decoder`
-    None without --decoder."""
+    None without --decoder; Emu's added tokens start at `first_added_id` (the tokenizer's base
+    vocabulary size)."""
     llama, vision = config.llama, config.vision
     return {
         "format": FORMAT,
@@ -94,7 +97,7 @@ def build_manifest(config: EmuConfig, dtype: str, graphs: Optional[Dict[str, Any
             "vision_layers": vision.layers,
         },
         "tokenizer": "tokenizer.json",
-        "tokens": token_ids(config.variant),
+        "tokens": token_ids(config.variant, first_added_id),
         "image_preprocessing": {
             "size": IMAGE_SIZE, "resample": "bicubic", "keep_aspect_ratio": False, "crop": False,
             "color": "RGB", "rescale": 1 / 255, "mean": list(CLIP_MEAN), "std": list(CLIP_STD), "layout": "NCHW",

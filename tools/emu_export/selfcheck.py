@@ -7,8 +7,9 @@ time), so checking a 14B bundle needs no more memory than exporting it.
 
 Decoder cases: a left-padded prefill with an empty cache (capacity 0), then a two-token step
 reading a capacity-8 cache that holds the prefill's keys/values in slots 0-4 and three empty,
-masked slots; both keep one position's outputs (num_logits_to_keep = 1), and the prefill omits its
-[2, 1, vocab] logits (the step checks lm_head). Image decoder cases: `image_selfcheck`.
+masked slots; both keep one position's outputs (num_logits_to_keep = num_regressed_to_keep = 1),
+and the prefill omits its [2, 1, vocab] logits (the step checks lm_head). Image decoder cases:
+`image_selfcheck`.
 """
 
 from __future__ import annotations
@@ -70,30 +71,31 @@ def vision_case(config: EmuConfig, source: WeightSource, io: IoCast) -> Case:
     return Case("vision", "vision.onnx", {"pixel_values": pixels}, {"image_embeds": embeds})
 
 
-def _token_batches(config: EmuConfig) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Prefill ids (row 0 left-padded by 2), its mask, and the step's new ids."""
+def _token_batches(config: EmuConfig, pad_id: int) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Prefill ids (row 0 left-padded by 2 with `pad_id`, the tokenizer's [PAD]), its mask, and the
+    step's new ids."""
     generator = torch.Generator().manual_seed(SEED + 1)
     vocab = config.llama.vocab_size
     prefill = torch.randint(3, vocab, (2, PREFILL), generator=generator)
     prefill[:, 0] = 1
-    prefill[0, :3] = torch.tensor([32000, 32000, 1])
+    prefill[0, :3] = torch.tensor([pad_id, pad_id, 1])
     mask = torch.ones(2, PREFILL, dtype=torch.long)
     mask[0, :2] = 0
     step = torch.randint(3, vocab, (2, STEP), generator=generator)
     return prefill, mask, step
 
 
-def embed_case(config: EmuConfig, source: WeightSource) -> Tuple[Case, torch.Tensor]:
-    prefill, _, step = _token_batches(config)
+def embed_case(config: EmuConfig, source: WeightSource, pad_id: int) -> Tuple[Case, torch.Tensor]:
+    prefill, _, step = _token_batches(config, pad_id)
     table = source.load("decoder.lm.model.embed_tokens.weight")
     ids = torch.cat((prefill, step), dim=1)
     return Case("embed_tokens", "embed_tokens.onnx", {"input_ids": ids}, {"inputs_embeds": table[ids]}), table
 
 
 def decoder_cases(config: EmuConfig, source: WeightSource, io: IoCast, table: torch.Tensor,
-                  ranges: List[Tuple[int, int]], files: List[str]) -> List[Case]:
+                  ranges: List[Tuple[int, int]], files: List[str], pad_id: int) -> List[Case]:
     """Two cases per decoder part, computed layer by layer from the source."""
-    prefill_ids, prefill_mask, step_ids = _token_batches(config)
+    prefill_ids, prefill_mask, step_ids = _token_batches(config, pad_id)
     positions = (prefill_mask.cumsum(-1) - 1).masked_fill(prefill_mask == 0, 1)
     step_positions = positions[:, -1:] + torch.arange(1, STEP + 1)
     step_mask = torch.zeros(2, CAPACITY + STEP, dtype=torch.long)
@@ -134,6 +136,7 @@ def decoder_cases(config: EmuConfig, source: WeightSource, io: IoCast, table: to
                 materialize(module, f"decoder.lm.{name}.", source)
             for case, keep in ((prefill, 1), (step, 1)):
                 case.inputs["num_logits_to_keep"] = torch.tensor(keep)
+                case.inputs["num_regressed_to_keep"] = torch.tensor(keep)
                 with torch.no_grad():
                     stream = hidden["prefill" if case is prefill else "step"]
                     logits, regressed = model.lm.heads(stream[:, -keep:])

@@ -138,3 +138,9 @@ def build_tokenizer_json(llama_config_dir: str | Path, variant: str) -> dict:
         for content, token_id in sorted(no_split_tokens.items(), key=lambda item: item[1])
     ]
     return result
+
+
+def base_vocabulary_size(tokenizer_json: dict) -> int:
+    """The SentencePiece pieces of a `build_tokenizer_json` result: the id of Emu's first added
+    token (32000 for LLaMA)."""
+    return len(tokenizer_json["model"]["vocab"])

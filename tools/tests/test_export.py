@@ -51,9 +51,11 @@ def test_fixture_bundle_graphs_have_the_documented_interface() -> None:
     assert names["inputs"]["attention_mask"] == ["batch_size", "past_capacity + sequence_length"]
     assert names["inputs"]["past_key_values.1.value"] == ["batch_size", 2, "past_capacity", 4]
     assert names["inputs"]["num_logits_to_keep"] == []
+    assert names["inputs"]["num_regressed_to_keep"] == []
     assert list(names["outputs"]) == ["logits", "regressed_embeds", "present.0.key", "present.0.value",
                                       "present.1.key", "present.1.value"]
     assert names["outputs"]["logits"] == ["batch_size", "num_logits_to_keep", 32004]
+    assert names["outputs"]["regressed_embeds"] == ["batch_size", "num_regressed_to_keep", 8]
     assert names["outputs"]["present.0.key"] == ["batch_size", 2, "sequence_length", 4]
     vision = io_names(onnx.load(str(bundle / "vision.onnx")))
     assert vision == {"inputs": {"pixel_values": ["batch_size", 3, 224, 224]},

@@ -11,19 +11,13 @@ no [USER]/[ASSISTANT]), from one checkpoint, or, as the real Emu's two variants 
 one from its own (`--pretrain-checkpoint`: the same model with its LLM trained further on
 regression, train_all.sh's third stage), with the image decoder
 of train_decoder.py (the exporter's DecoderExport) so it draws. The tokenizer folder
-is tools/shapes/data (its tokenizer.json; build_tokenizer_json appends Emu's tokens after it).
-
-The exporter assumes LLaMA's 32000-piece vocabulary in two places, which this script adjusts at
-run time without changing the exporter (see the report of issue 12 for the wanted change):
-- manifest token ids come from `added_token_ids(variant)` with its default first id 32000: here
-  they start at the shapes tokenizer's size;
-- the self-check's left-padded prefill row uses id 32000 for [PAD]: here the shapes [PAD] id.
+is tools/shapes/data (its tokenizer.json; build_tokenizer_json appends Emu's tokens after it,
+and the exporter takes the manifest's token ids and the self-check's [PAD] from it).
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import sys
 from pathlib import Path
@@ -34,31 +28,13 @@ TOOLS_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TOOLS_DIR))
 sys.path.insert(0, str(TOOLS_DIR / "train"))
 
-import emu_export.manifest as manifest_module  # noqa: E402
-import emu_export.selfcheck as selfcheck_module  # noqa: E402
 from emu_export.bundle import DecoderExport, ExportOptions, export_bundle  # noqa: E402
 from emu_reference.checkpoint import StateDictSource  # noqa: E402
 from emu_reference.config import EmuConfig  # noqa: E402
 from emu_reference.diffusion_config import DATA_DIR as DECODER_DATA  # noqa: E402
-from emu_reference.tokenizer import added_token_ids  # noqa: E402
 from shapes_data import BASE_VOCAB, TOKENIZER_DIR  # noqa: E402
 
 REPO = TOOLS_DIR.parent
-LLAMA_PAD_ID = 32000
-
-
-def _patch_exporter() -> None:
-    manifest_module.added_token_ids = functools.partial(added_token_ids, first_id=BASE_VOCAB)
-    original = selfcheck_module._token_batches
-
-    def token_batches(config):  # type: ignore[no-untyped-def]
-        prefill, mask, step = original(config)
-        prefill[prefill == LLAMA_PAD_ID] = BASE_VOCAB  # the shapes [PAD]
-        return prefill, mask, step
-
-    selfcheck_module._token_batches = token_batches
-
-
 def decoder_export(path: Path) -> DecoderExport:
     """The trained UNet/VAE (tools/train/train_decoder.py) with SD v1.5's scheduler and feature extractor."""
     from train_decoder import decoder_config
@@ -73,7 +49,6 @@ def decoder_export(path: Path) -> DecoderExport:
 
 def export(checkpoint: Path, out_dir: Path, decoder: Path | None = None,
            pretrain_checkpoint: Path | None = None) -> None:
-    _patch_exporter()
     for variant, rows in (("instruct", BASE_VOCAB + 6), ("pretrain", BASE_VOCAB + 4)):
         source = pretrain_checkpoint if variant == "pretrain" and pretrain_checkpoint is not None else checkpoint
         data = torch.load(source, map_location="cpu")

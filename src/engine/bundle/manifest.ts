@@ -112,8 +112,27 @@ export function parseManifest(json: unknown, file: string): Manifest {
     throw new EmuBotError('BUNDLE_INVALID', `${file}: ${problems.join('; ')}`);
   }
   const manifest = parsed.data;
-  if (manifest.graphs !== null) checkLayerRanges(manifest.graphs.decoder, manifest.model.num_layers, file);
+  if (manifest.graphs !== null) {
+    checkLayerRanges(manifest.graphs.decoder, manifest.model.num_layers, file);
+    checkHeadCounts(manifest.graphs.decoder, file);
+  }
   return manifest;
+}
+
+const headCounts = ['num_logits_to_keep', 'num_regressed_to_keep'];
+
+/** The last decoder part takes one position count per head (see docs/bundle-format.md). */
+function checkHeadCounts(parts: readonly DecoderEntry[], file: string): void {
+  const last = parts[parts.length - 1] as DecoderEntry;
+  for (const name of headCounts) {
+    const input = last.inputs.find((spec) => spec.name === name);
+    if (input === undefined || input.dtype !== 'int64' || input.shape.length !== 0) {
+      throw new EmuBotError(
+        'BUNDLE_INVALID',
+        `${file}: graphs.decoder ${last.file} needs the int64 scalar input ${name}; bundles exported before the two heads took their own counts lack num_regressed_to_keep: export the bundle again with tools/export.py`,
+      );
+    }
+  }
 }
 
 /** The decoder parts must cover layers 0..num_layers in order, without gaps or overlaps. */

@@ -37,14 +37,16 @@ export interface DecoderStepInput {
   /** [rows, incoming]: 1 for a real token, 0 for left padding. */
   readonly incomingValid: Uint8Array;
   readonly incoming: number;
-  /** Logits and regressed embeddings are computed for the last `keepLast` positions only. */
-  readonly keepLast: number;
+  /** Logits are computed for the last `keepLogits` positions only (0: none). */
+  readonly keepLogits: number;
+  /** Regressed embeddings are computed for the last `keepRegressed` positions only (0: none). */
+  readonly keepRegressed: number;
 }
 
 export interface DecoderStepOutput {
-  /** [rows, keepLast, vocab] */
+  /** [rows, keepLogits, vocab] */
   readonly logits: Float32Array;
-  /** [rows, keepLast, hidden] */
+  /** [rows, keepRegressed, hidden] */
   readonly regressed: Float32Array;
 }
 
@@ -92,7 +94,6 @@ export class DecoderPipeline {
       cache.capacity + input.incoming,
     ]);
     const positions = tensor('int64', input.positionIds, [rows, input.incoming]);
-    const keep = tensor('int64', BigInt64Array.of(BigInt(input.keepLast)), []);
     let carried: Tensor = this.#embeddingTensor(input.inputsEmbeds, [rows, input.incoming, hidden]);
     let result: DecoderStepOutput | undefined;
     for (const part of this.#parts) {
@@ -108,7 +109,10 @@ export class DecoderPipeline {
         feeds[`past_key_values.${layer}.value`] = this.#cacheTensor(past.values, past.dims);
       }
       const isLast = end === this.#bundle.manifest.model.num_layers;
-      if (isLast) feeds['num_logits_to_keep'] = keep;
+      if (isLast) {
+        feeds['num_logits_to_keep'] = count(input.keepLogits);
+        feeds['num_regressed_to_keep'] = count(input.keepRegressed);
+      }
       const outputs = await part.session.run(feeds);
       for (let layer = start; layer < end; layer++) {
         const keys = outputs[`present.${layer}.key`];
@@ -147,4 +151,8 @@ export class DecoderPipeline {
 function floats(value: Tensor | undefined): Float32Array {
   if (value === undefined) throw new EmuBotError('INTERNAL', 'the decoder returned no logits');
   return value.type === 'float16' ? halvesToFloats(value.data as Uint16Array) : (value.data as Float32Array);
+}
+
+function count(value: number): Tensor {
+  return tensor('int64', BigInt64Array.of(BigInt(value)), []);
 }

@@ -20,7 +20,8 @@ export interface KvCacheShape {
  * of the new tokens, which `append` writes into their slots: a step copies what is new, never the
  * whole cache (the concat-style alternative copies everything twice per step; see DESIGN.md 5a).
  * Rows are kept contiguous at the front so the tensors for the live rows are plain subarrays;
- * beam search's reorders copy only the rows whose source changed, in place.
+ * beam search's reorders copy only the rows whose source changed, in place. The arrays may have
+ * room for more rows (`ensureRoom`), which rows joining the batch take without a relayout.
  * Each row has its own slot validity, so left padding and rows of different lengths share a batch.
  * Capacity grows in powers of two, re-laying out the cache once per doubling.
  */
@@ -28,6 +29,8 @@ export class KvCache {
   readonly shape: KvCacheShape;
   #capacity = 0;
   #rows = 0;
+  /** Rows the arrays have room for: rows past `#rows` can be taken in without a relayout. */
+  #rowRoom = 0;
   #keys: CacheArray[];
   #values: CacheArray[];
   /** The previous layout's arrays, reused by the next relayout of the same size (beam steps). */
@@ -74,7 +77,8 @@ export class KvCache {
   /** Appends `count` empty rows and returns the index of the first. */
   addRows(count: number): number {
     const first = this.#rows;
-    this.#relayout(first + count, this.#capacity, (row) => (row < first ? row : -1));
+    if (first + count <= this.#rowRoom) this.#takeRows(first + count);
+    else this.#relayout(first + count, this.#capacity, (row) => (row < first ? row : -1));
     for (let row = first; row < first + count; row++) {
       this.#lengths[row] = 0;
       this.#tokens[row] = 0;
@@ -165,7 +169,9 @@ export class KvCache {
     if (other.#rows === 0) return;
     const first = this.#rows;
     const capacity = Math.max(this.#capacity, other.#capacity);
-    this.#relayout(first + other.#rows, capacity, (row) => (row < first ? row : -1));
+    const rows = first + other.#rows;
+    if (rows <= this.#rowRoom && capacity === this.#capacity) this.#takeRows(rows);
+    else this.#relayout(rows, capacity, (row) => (row < first ? row : -1));
     const { heads, headDim } = this.shape;
     const copied = other.#capacity * headDim;
     for (let layer = 0; layer < this.shape.layers; layer++) {
@@ -205,18 +211,41 @@ export class KvCache {
 
   /** Makes room for `incoming` more slots in every row. */
   reserve(incoming: number): void {
-    const needed = this.longest + incoming;
+    const capacity = this.#capacityFor(this.longest + incoming);
+    if (capacity === this.#capacity) return;
+    this.#relayout(this.#rows, capacity, (row) => row, this.#rowRoom);
+  }
+
+  /**
+   * Makes room for `rows` rows of `slots` slots in one relayout (or none), so that prefilled
+   * requests joining the batch one group after another (`append`) copy only their own rows.
+   */
+  ensureRoom(rows: number, slots: number): void {
+    const capacity = this.#capacityFor(slots);
+    if (rows <= this.#rowRoom && capacity === this.#capacity) return;
+    this.#relayout(this.#rows, capacity, (row) => row, Math.max(rows, this.#rowRoom));
+  }
+
+  /** The capacity for `needed` slots: the current one, or powers of two from 16. */
+  #capacityFor(needed: number): number {
     if (needed > this.shape.maxPositions) {
       throw new EmuBotError(
         'PROMPT_TOO_LONG',
         `${needed} positions needed; the model has ${this.shape.maxPositions}`,
       );
     }
-    if (needed <= this.#capacity) return;
+    if (needed <= this.#capacity) return this.#capacity;
     let capacity = Math.max(this.#capacity, 16);
     while (capacity < needed) capacity *= 2;
-    capacity = Math.min(capacity, this.shape.maxPositions);
-    this.#relayout(this.#rows, capacity, (row) => row);
+    return Math.min(capacity, this.shape.maxPositions);
+  }
+
+  /** Rows `#rows .. rows` start empty in the room the arrays already have. */
+  #takeRows(rows: number): void {
+    const valid = new Uint8Array(rows * this.#capacity);
+    valid.set(this.#valid.subarray(0, this.#rows * this.#capacity));
+    this.#valid = valid;
+    this.#rows = rows;
   }
 
   /** The past tensors' data for layer `layer`: [rows, heads, capacity, headDim]. */
@@ -260,8 +289,8 @@ export class KvCache {
       for (let head = 0; head < heads; head++) {
         const from = (row * heads + head) * span;
         const to = ((row * heads + head) * this.#capacity + start) * headDim;
-        targetKeys.set(keys.subarray(from, from + span), to);
-        targetValues.set(values.subarray(from, from + span), to);
+        copySpan(keys, from, targetKeys, to, span);
+        copySpan(values, from, targetValues, to, span);
       }
     }
   }
@@ -289,12 +318,15 @@ export class KvCache {
     return this.shape.type === 'float32' ? new Float32Array(elements) : new Uint16Array(elements);
   }
 
-  /** Rebuilds storage with `rows` rows of `capacity` slots; row r takes old row `sourceOf(r)` (-1: empty). */
-  #relayout(rows: number, capacity: number, sourceOf: (row: number) => number): void {
+  /**
+   * Rebuilds storage with `rows` rows of `capacity` slots, and room for `room` rows; row r takes
+   * old row `sourceOf(r)` (-1: empty).
+   */
+  #relayout(rows: number, capacity: number, sourceOf: (row: number) => number, room = rows): void {
     const { heads, headDim } = this.shape;
     const oldCapacity = this.#capacity;
     const copied = Math.min(oldCapacity, capacity) * headDim;
-    const elements = rows * this.#rowStride(capacity);
+    const elements = Math.max(rows, room) * this.#rowStride(capacity);
     const spare = this.#spare.filter((array) => array.length === elements);
     const relayoutArray = (old: CacheArray): CacheArray => {
       const next = spare.pop() ?? this.#allocate(elements);
@@ -325,5 +357,19 @@ export class KvCache {
     this.#valid = valid;
     this.#capacity = capacity;
     this.#rows = rows;
+    this.#rowRoom = Math.max(rows, room);
   }
+}
+
+/**
+ * `target.set(source.subarray(from, from + count), to)` without the view: a decode step writes one
+ * short span per row, head and layer, and a view object for each made garbage collection a
+ * noticeable share of a batched step.
+ */
+function copySpan(source: CacheArray, from: number, target: CacheArray, to: number, count: number): void {
+  if (count > 256) {
+    target.set(source.subarray(from, from + count), to);
+    return;
+  }
+  for (let index = 0; index < count; index++) target[to + index] = source[from + index] as number;
 }

@@ -92,7 +92,8 @@ export async function regressImageEmbeddings(
     positionIds: batch.positionIds,
     incomingValid: batch.valid,
     incoming: batch.length,
-    keepLast: 1,
+    keepLogits: 0,
+    keepRegressed: 1,
   });
   for (let step = 0; ; step++) {
     rowPrompts.forEach((index, row) => {
@@ -124,7 +125,8 @@ export async function regressImageEmbeddings(
       positionIds: BigInt64Array.from(rowPrompts, (_, row) => BigInt(cache.tokens(row))),
       incomingValid: new Uint8Array(rowPrompts.length).fill(1),
       incoming: 1,
-      keepLast: 1,
+      keepLogits: 0,
+      keepRegressed: 1,
     });
   }
   return prompts.map((_, index) => outcomes[index] ?? (regressed[index] as Float32Array));

@@ -4,6 +4,7 @@ import { DecoderPipeline } from '../decoding/decoder-pipeline.js';
 import type { KvCache } from '../decoding/kv-cache.js';
 import { createSearch, type GenerationResult, type SearchStrategy } from '../generation/index.js';
 import { embedPrompts, encodeImages } from '../prompt/embed-prompt.js';
+import { prefillGroups } from './prefill-groups.js';
 import type { PreparedText } from './prepare-text.js';
 
 export interface TextJob {
@@ -67,6 +68,8 @@ export class TextBatcher {
    * check or starts a new loop.
    */
   async #run(): Promise<void> {
+    // Requests submitted in the same turn of the event loop start together.
+    await new Promise((resolve) => setImmediate(resolve));
     while (this.#waiting.length > 0 || this.#running.length > 0) {
       try {
         await this.#admit();
@@ -82,7 +85,10 @@ export class TextBatcher {
     this.#loop = undefined;
   }
 
-  /** Prefills as many waiting jobs as fit, in order, and adds them to the running batch. */
+  /**
+   * Prefills as many waiting jobs as fit, in batches of similar length (see prefillGroups), and
+   * adds them to the running batch.
+   */
   async #admit(): Promise<void> {
     let free = this.#maxRows - this.#running.reduce((rows, running) => rows + running.rows, 0);
     const admitted: TextJob[] = [];
@@ -92,40 +98,56 @@ export class TextBatcher {
       admitted.push(job);
       free -= job.prepared.rows;
     }
-    if (admitted.length === 0) return;
+    const pending = new Set(admitted);
     try {
-      const prefill = this.#decoder.createCache();
-      prefill.addRows(admitted.length);
-      const images = await encodeImages(
-        this.#bundle,
-        admitted.flatMap((job) => job.prepared.pixelValues),
+      const groups = prefillGroups(admitted, (job) => job.prepared.ids.length);
+      const longestPrompt = Math.max(0, ...admitted.map((job) => job.prepared.ids.length));
+      // One relayout of the running cache for the whole admission, not one per group; the
+      // next step's slot included.
+      this.#cache.ensureRoom(
+        this.#cache.rows + admitted.length,
+        Math.max(this.#cache.longest, longestPrompt) + 1,
       );
-      const batch = await embedPrompts(
-        this.#bundle,
-        admitted.map((job) => job.prepared.ids),
-        images,
-      );
-      const { logits } = await this.#decoder.step(prefill, {
-        inputsEmbeds: batch.inputsEmbeds,
-        positionIds: batch.positionIds,
-        incomingValid: batch.valid,
-        incoming: batch.length,
-        keepLast: 1,
-      });
-      const vocabulary = this.#bundle.manifest.model.vocab_size;
-      const joining = admitted.map((job, row) => {
-        const search = createSearch(job.prepared.search);
-        search.consume(logits.subarray(row * vocabulary, (row + 1) * vocabulary));
-        return { job, search, rows: 1 };
-      });
-      this.#cache.append(prefill);
-      this.#running.push(...joining);
-      this.#settleFinished();
+      for (const group of groups) {
+        await this.#prefill(group);
+        for (const job of group) pending.delete(job);
+      }
     } catch (error) {
       const failure = toEmuBotError(error);
-      for (const job of admitted) job.reject(failure);
+      for (const job of pending) job.reject(failure);
       throw failure;
     }
+  }
+
+  async #prefill(jobs: readonly TextJob[]): Promise<void> {
+    const prefill = this.#decoder.createCache();
+    prefill.addRows(jobs.length);
+    const images = await encodeImages(
+      this.#bundle,
+      jobs.flatMap((job) => job.prepared.pixelValues),
+    );
+    const batch = await embedPrompts(
+      this.#bundle,
+      jobs.map((job) => job.prepared.ids),
+      images,
+    );
+    const { logits } = await this.#decoder.step(prefill, {
+      inputsEmbeds: batch.inputsEmbeds,
+      positionIds: batch.positionIds,
+      incomingValid: batch.valid,
+      incoming: batch.length,
+      keepLogits: 1,
+      keepRegressed: 0,
+    });
+    const vocabulary = this.#bundle.manifest.model.vocab_size;
+    const joining = jobs.map((job, row) => {
+      const search = createSearch(job.prepared.search);
+      search.consume(logits.subarray(row * vocabulary, (row + 1) * vocabulary));
+      return { job, search, rows: 1 };
+    });
+    this.#cache.append(prefill);
+    this.#running.push(...joining);
+    this.#settleFinished();
   }
 
   async #step(): Promise<void> {
@@ -153,7 +175,8 @@ export class TextBatcher {
       positionIds: positions,
       incomingValid: new Uint8Array(tokens.length).fill(1),
       incoming: 1,
-      keepLast: 1,
+      keepLogits: 1,
+      keepRegressed: 0,
     });
     const vocabulary = this.#bundle.manifest.model.vocab_size;
     let row = 0;

@@ -120,6 +120,19 @@ describe('loadBundle', () => {
     );
   });
 
+  it('asks for a new export of a decoder whose heads share one position count', async () => {
+    const directory = await copyBundle('tiny-instruct');
+    await editManifest(directory, (manifest) => {
+      const [decoder] = (manifest['graphs'] as { decoder: { inputs: { name: string }[] }[] }).decoder;
+      if (decoder === undefined) throw new Error('the fixture has no decoder');
+      decoder.inputs = decoder.inputs.filter((input) => input.name !== 'num_regressed_to_keep');
+    });
+    const error = await loadError(directory);
+    expect(error.code).toBe('BUNDLE_INVALID');
+    expect(error.message).toContain('decoder.onnx needs the int64 scalar input num_regressed_to_keep');
+    expect(error.message).toContain('export the bundle again');
+  });
+
   it('names a tensor whose signature differs from the manifest', async () => {
     const directory = await copyBundle('tiny-instruct');
     await editManifest(directory, (manifest) => {

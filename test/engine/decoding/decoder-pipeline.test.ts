@@ -47,7 +47,10 @@ function embeddings(count: number, seed: number): Float32Array {
   });
 }
 
-async function runDecoder(name: string): Promise<Float32Array[]> {
+async function runDecoder(
+  name: string,
+  heads = { keepLogits: 1, keepRegressed: 1 },
+): Promise<Float32Array[]> {
   const bundle = await loadDecoder(name);
   try {
     const pipeline = new DecoderPipeline(bundle);
@@ -61,7 +64,8 @@ async function runDecoder(name: string): Promise<Float32Array[]> {
       positionIds: BigInt64Array.from([1, 1, 0, 1, 2, 0, 1, 2, 3, 4], BigInt),
       incomingValid: Uint8Array.from([0, 0, 1, 1, 1, 1, 1, 1, 1, 1]),
       incoming: 5,
-      keepLast: 2,
+      keepLogits: 2,
+      keepRegressed: 2,
     });
     outputs.push(prefill.logits, prefill.regressed);
     for (let step = 0; step < 3; step++) {
@@ -70,7 +74,7 @@ async function runDecoder(name: string): Promise<Float32Array[]> {
         positionIds: BigInt64Array.from([3 + step, 5 + step], BigInt),
         incomingValid: Uint8Array.from([1, 1]),
         incoming: 1,
-        keepLast: 1,
+        ...heads,
       });
       outputs.push(next.logits, next.regressed);
     }
@@ -98,5 +102,18 @@ describe('DecoderPipeline over layer ranges', () => {
     expect(whole).toHaveLength(8);
     expect(whole[0]?.length).toBe(2 * 2 * 64);
     expect(maxDifference(whole, split)).toBeLessThan(1e-5);
+  });
+
+  it('runs each head only on the positions asked of it', async () => {
+    const both = await runDecoder('split2');
+    const logitsOnly = await runDecoder('split2', { keepLogits: 1, keepRegressed: 0 });
+    const regressedOnly = await runDecoder('split2', { keepLogits: 0, keepRegressed: 1 });
+    // Outputs alternate logits, regressed: the prefill's pair, then each step's.
+    for (const step of [2, 4, 6]) {
+      expect(logitsOnly[step]).toEqual(both[step]);
+      expect(logitsOnly[step + 1]).toHaveLength(0);
+      expect(regressedOnly[step]).toHaveLength(0);
+      expect(regressedOnly[step + 1]).toEqual(both[step + 1]);
+    }
   });
 });

@@ -213,3 +213,47 @@ describe('KvCache.append', () => {
     expect([...mask.subarray(width, width + 4)]).toEqual([0n, 1n, 1n, 0n]);
   });
 });
+
+describe('KvCache.ensureRoom', () => {
+  it('takes in prefilled rows without a relayout, the room made once', () => {
+    const running = new KvCache(shape);
+    running.addRows(1);
+    step(running, 20, new Uint8Array(20).fill(1), 0);
+    const runningRow = slot(running, 1, 0, 1, 19);
+    running.ensureRoom(4, 21);
+    const { keys } = running.past(0);
+    for (const [rows, tag] of [
+      [2, 3000],
+      [1, 5000],
+    ] as const) {
+      const prefill = new KvCache(shape);
+      prefill.addRows(rows);
+      step(prefill, 3, new Uint8Array(rows * 3).fill(1), tag);
+      running.append(prefill);
+    }
+    expect(running.rows).toBe(4);
+    expect(running.past(0).keys.buffer).toBe(keys.buffer);
+    expect(slot(running, 1, 0, 1, 19)).toEqual(runningRow);
+    expect(slot(running, 1, 2, 1, 2)).toEqual([3000 + 1112, 3000 + 1112.1, 3000 + 1112.2].map(Math.fround));
+    expect(slot(running, 0, 3, 0, 0)).toEqual([5000, 5000.1, 5000.2].map(Math.fround));
+    // Slots the new rows have not filled are masked, whatever an earlier row left there.
+    const mask = running.attentionMask(1, new Uint8Array(4).fill(1));
+    const width = running.capacity + 1;
+    expect([...mask.subarray(3 * width, 3 * width + 5)]).toEqual([1n, 1n, 1n, 0n, 0n]);
+    step(running, 1, new Uint8Array(4).fill(1), 9000);
+    expect([running.length(0), running.length(3)]).toEqual([21, 4]);
+  });
+
+  it('reuses rows a finished request left behind as empty rows', () => {
+    const cache = new KvCache(shape);
+    cache.addRows(2);
+    step(cache, 5, new Uint8Array(10).fill(1), 0);
+    cache.removeRows([1]);
+    const { keys } = cache.past(0);
+    expect(cache.addRows(1)).toBe(1);
+    expect(cache.past(0).keys.buffer).toBe(keys.buffer);
+    expect(cache.length(1)).toBe(0);
+    const mask = cache.attentionMask(1, Uint8Array.from([1, 1]));
+    expect([...mask.subarray(cache.capacity + 1, cache.capacity + 6)]).toEqual([0n, 0n, 0n, 0n, 0n]);
+  });
+});
