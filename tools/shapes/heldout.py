@@ -4,7 +4,8 @@
     /usr/bin/python3 tools/shapes/heldout.py [--out test/fixtures/shapes] [--count 200]
 
 Scene i uses seed 9_000_000 + i (training pools use seeds below 1_000_000 through one
-`random.Random(seed)` stream, so no scene repeats by construction of the generator state). Each
+`random.Random(seed)` stream, and the streamed training scenes seeds 1_000_000-1_999_999, one
+stream per chunk, so no scene repeats by construction of the generator state). Each
 scene is a PNG (sizes 48-256, varied anti-aliasing) with its caption and one question, and every
 scene also gives one drawing prompt "a <colour> <shape>". heldout.json lists them.
 """

@@ -1,5 +1,6 @@
-"""train_all.sh's chain in miniature (each script's --smoke): the Emu model, its pretrained
-variant trained on with the vision side fixed, the VAE and UNet, and the export of both bundles."""
+"""train_all.sh's chain in miniature (each script's --smoke): streamed scenes, the Emu model taking
+them in, its pretrained variant trained on with the vision side fixed on the streamed scenes, the
+VAE and UNet, and the export of both bundles."""
 
 import json
 import subprocess
@@ -19,9 +20,15 @@ def run(script: str, *args: str) -> None:
 
 def test_the_training_chain_exports_both_variants(tmp_path: Path) -> None:
     pretrain = tmp_path / "pretrain"
-    run("train_shapes.py", "--smoke", "--out", str(tmp_path))
+    scenes = tmp_path / "scenes"
+    run("stream_scenes.py", "--smoke", "--out", str(scenes))
+    assert sorted(path.name for path in scenes.iterdir()) == ["scenes-00000.pt", "scenes-00001.pt"]
+    run("train_shapes.py", "--smoke", "--fresh-scenes", str(scenes), "--pool-capacity", "250", "--out", str(tmp_path))
+    streamed = [entry for entry in json.loads((tmp_path / "train-log.json").read_text())["history"]
+                if "streamed_chunks" in entry]
+    assert streamed and streamed[-1]["streamed_chunks"] == 2
     run("train_shapes.py", "--smoke", "--resume", str(tmp_path / "shapes-emu.pt"), "--freeze-vision", "--no-probe",
-        "--tasks", "regress=0.85,pretrain=0.15", "--out", str(pretrain))
+        "--tasks", "regress=0.85,pretrain=0.15", "--pool-from", str(scenes), "--out", str(pretrain))
     run("train_decoder.py", "--stage", "vae", "--smoke", "--out", str(pretrain))
     run("train_decoder.py", "--stage", "unet", "--smoke", "--visual-share", "0.1",
         "--checkpoint", str(pretrain / "shapes-emu.pt"), "--out", str(pretrain))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Tuple
 
@@ -43,22 +42,50 @@ def normalise(batch: np.ndarray) -> torch.Tensor:
     return (tensor - MEAN) / STD
 
 
-@dataclass
 class Pool:
-    scenes: List[Scene]
-    pooled: torch.Tensor  # [N, 3, 224/F, 224/F]: each scene preprocessed, then F x F average-pooled
+    """Scenes and their pooled pixels ([N, 3, 224/F, 224/F]: each scene preprocessed, then F x F
+    average-pooled). With a capacity above the first scenes' count it is a ring: scenes streamed in
+    later (`add`) fill it, then replace the oldest, so a long run sees fresh scenes instead of
+    memorising a fixed pool."""
+
+    def __init__(self, scenes: List[Scene], pooled: torch.Tensor, capacity: int = 0) -> None:
+        capacity = max(capacity, len(scenes))
+        self.pooled = torch.empty((capacity, *pooled.shape[1:]), dtype=torch.float32)
+        self.pooled[:len(scenes)] = pooled
+        self.scenes = list(scenes)
+        self._oldest = 0
+        self.capacity = capacity
+
+    def __len__(self) -> int:
+        return len(self.scenes)
+
+    def add(self, scenes: List[Scene], pooled: torch.Tensor) -> None:
+        for scene, pixels in zip(scenes, pooled):
+            if len(self.scenes) < self.capacity:
+                slot = len(self.scenes)
+                self.scenes.append(scene)
+            else:
+                slot = self._oldest
+                self._oldest = (self._oldest + 1) % self.capacity
+                self.scenes[slot] = scene
+            self.pooled[slot] = pixels
 
 
-def build_pool(count: int, seed: int, factor: int, chunk: int = 64) -> Pool:
-    """Seeded scenes, rendered and preprocessed the reference's way (224x224, CLIP
-    normalisation), then average-pooled by `factor` for BlockPatchEmbed."""
-    rng = random.Random(seed)
-    scenes = [random_scene(rng, sizes=TRAIN_SIZES) for _ in range(count)]
+def render_pooled(scenes: List[Scene], factor: int, chunk: int = 64) -> torch.Tensor:
+    """Scenes rendered and preprocessed the reference's way (224x224, CLIP normalisation), then
+    average-pooled by `factor` for BlockPatchEmbed."""
     pooled = []
-    for start in range(0, count, chunk):
+    for start in range(0, len(scenes), chunk):
         pixels = np.stack([pixels_uint8(render(scene)) for scene in scenes[start:start + chunk]])
         pooled.append(F.avg_pool2d(normalise(pixels), factor))
-    return Pool(scenes, torch.cat(pooled))
+    return torch.cat(pooled)
+
+
+def build_pool(count: int, seed: int, factor: int, capacity: int = 0) -> Pool:
+    """`count` seeded scenes (one `random.Random(seed)` stream), with room for `capacity`."""
+    rng = random.Random(seed)
+    scenes = [random_scene(rng, sizes=TRAIN_SIZES) for _ in range(count)]
+    return Pool(scenes, render_pooled(scenes, factor), capacity)
 
 
 class Batcher:

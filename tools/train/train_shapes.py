@@ -59,6 +59,7 @@ from shapes.scenes import COLOUR_NAMES, SHAPES, Scene  # noqa: E402
 sys.path.insert(0, str(TOOLS_DIR / "train"))
 from onednn_linear import use_onednn_linear  # noqa: E402
 from shapes_data import BASE_VOCAB, TOKENIZER_DIR, Batcher, Pool, build_pool, sample_text  # noqa: E402
+from stream_scenes import CHUNK_PATTERN, chunk_index, read_chunk  # noqa: E402
 
 
 def shapes_config(variant: Variant = "instruct") -> EmuConfig:
@@ -185,6 +186,52 @@ TASKS = (("answer", 0.38), ("describe", 0.22), ("pretrain", 0.25), ("regress", 0
 PROBE_TASK_WEIGHT = 0.5  # vision-only probe steps, besides the probe loss on every step (--no-probe: none)
 
 
+def sincos_positions(shape: torch.Size, rms: float) -> torch.Tensor:
+    """The ViT's position embeddings [1, 1 + G*G, W] as 2D sine-cosine waves (the CLS row zero),
+    scaled to `rms` per element. A random init is unstructured and small next to the patch
+    embeddings (norms of about 5 against 250 after the joint stage), which left the model
+    naming the two shapes of a scene in the wrong order; sine-cosine rows carry each patch's
+    column and row as smooth features from the first step."""
+    _, tokens, width = shape
+    grid = int(round((tokens - 1) ** 0.5))
+    quarter = width // 4
+    frequencies = 1.0 / (grid ** (torch.arange(quarter, dtype=torch.float32) / quarter))
+    rows, cols = torch.meshgrid(torch.arange(grid, dtype=torch.float32), torch.arange(grid, dtype=torch.float32),
+                                indexing="ij")
+    angles_x = cols.reshape(-1, 1) * frequencies
+    angles_y = rows.reshape(-1, 1) * frequencies
+    table = torch.cat((angles_x.sin(), angles_x.cos(), angles_y.sin(), angles_y.cos()), dim=1)
+    table = table * (rms / table.pow(2).mean().sqrt())
+    return torch.cat((torch.zeros(1, width), table), dim=0).unsqueeze(0)
+
+
+def take_streamed(pool: Pool, directory: Path, taken: set) -> None:
+    """Add the chunks stream_scenes.py has written since the last call to the pool's ring."""
+    for path in sorted(directory.glob(CHUNK_PATTERN), key=chunk_index):
+        if chunk_index(path) in taken:
+            continue
+        try:
+            pool.add(*read_chunk(path))
+        except (FileNotFoundError, EOFError):  # removed by the streamer's cleanup meanwhile
+            continue
+        taken.add(chunk_index(path))
+
+
+def newest_streamed(directory: Path, count: int) -> Pool:
+    """A pool of the newest `count` scenes stream_scenes.py left in `directory`."""
+    paths = sorted(directory.glob(CHUNK_PATTERN), key=chunk_index, reverse=True)
+    scenes, pooled = [], []
+    for path in paths:
+        if len(scenes) >= count:
+            break
+        chunk_scenes, chunk_pooled = read_chunk(path)
+        scenes += chunk_scenes
+        pooled.append(chunk_pooled)
+    if not scenes:
+        raise SystemExit(f"--pool-from {directory}: no {CHUNK_PATTERN} files there (run stream_scenes.py)")
+    return Pool(scenes[:count], torch.cat(pooled)[:count])
+
+
 def train(args: argparse.Namespace) -> Path:
     use_onednn_linear()
     torch.manual_seed(args.seed)
@@ -197,6 +244,9 @@ def train(args: argparse.Namespace) -> Path:
     config = shapes_config("instruct")
     model = EmuModel(config)
     init_random_weights(model, args.seed)
+    if args.sincos_positions:
+        with torch.no_grad():
+            model.visual.pos_embed.copy_(sincos_positions(model.visual.pos_embed.shape, args.sincos_positions))
     if args.resume is not None:
         # Continue a run (same frozen patch embedding: it is the seed's init in both).
         model.load_state_dict(torch.load(args.resume, map_location="cpu")["state_dict"])
@@ -205,8 +255,13 @@ def train(args: argparse.Namespace) -> Path:
     print(f"model: {params / 1e6:.2f}M parameters; building a pool of {args.pool} scenes", flush=True)
     embed = BlockPatchEmbed(model.visual.patch_embed.proj, args.patch_pool)
     model.visual.patch_embed.proj.weight.requires_grad_(False)  # trained through embed.low
-    pool = build_pool(args.pool, args.seed if args.pool_seed is None else args.pool_seed, args.patch_pool)
-    print(f"pool ready in {time.monotonic() - started:.0f}s", flush=True)
+    if args.pool_from is not None:
+        pool = newest_streamed(args.pool_from, args.pool)
+    else:
+        pool = build_pool(args.pool, args.seed if args.pool_seed is None else args.pool_seed, args.patch_pool,
+                          args.pool_capacity)
+    print(f"pool of {len(pool)} ready in {time.monotonic() - started:.0f}s", flush=True)
+    streamed = set()
     probe = torch.nn.Linear(32 * config.llama.hidden_size, sum(PROBE_SPLITS)) if args.probe else None
     frozen_embeds = None
     if args.freeze_vision:
@@ -226,9 +281,11 @@ def train(args: argparse.Namespace) -> Path:
         if saved is not None:
             probe.load_state_dict(saved)
         trained += [(f"probe.{n}", p) for n, p in probe.named_parameters()]
+    positions = [p for n, p in trained if n == "visual.pos_embed"]
     decay = [p for n, p in trained if p.dim() >= 2 and "embed" not in n]
-    other = [p for n, p in trained if not (p.dim() >= 2 and "embed" not in n)]
-    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": other, "weight_decay": 0.0}],
+    other = [p for n, p in trained if not (p.dim() >= 2 and "embed" not in n) and n != "visual.pos_embed"]
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": other, "weight_decay": 0.0},
+                                   {"params": positions, "weight_decay": 0.0, "lr_scale": args.position_lr}],
                                   lr=args.lr, betas=(0.9, 0.98))
     tasks = TASKS if args.tasks is None else tuple((name, float(weight)) for name, weight in
                                                    (item.split("=") for item in args.tasks.split(",")))
@@ -243,9 +300,11 @@ def train(args: argparse.Namespace) -> Path:
         progress = min(1.0, max(step / args.steps, (time.monotonic() - started) / (args.minutes * 60)))
         lr = args.lr * min(1.0, step / args.warmup) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
         for group in optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get("lr_scale", 1.0)
+        if args.fresh_scenes is not None and step % 20 == 1:
+            take_streamed(pool, args.fresh_scenes, streamed)
         kind = rng.choices(kinds, weights)[0]
-        indices = [rng.randrange(len(pool.scenes)) for _ in range(args.batch)]
+        indices = [rng.randrange(len(pool)) for _ in range(args.batch)]
         loss, parts = model_step(model, embed, batcher, pool, kind, indices, rng, probe, frozen_embeds)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -256,8 +315,10 @@ def train(args: argparse.Namespace) -> Path:
         if step % args.log_every == 0 or step == args.steps:
             means = {k: round(sum(v) / len(v), 4) for k, v in running.items()}
             elapsed = time.monotonic() - started
-            history.append({"step": step, "seconds": round(elapsed), "lr": lr, **means})
-            print(f"step {step} {elapsed:6.0f}s lr {lr:.2e} " + " ".join(f"{k} {v:.4f}" for k, v in means.items()),
+            history.append({"step": step, "seconds": round(elapsed), "lr": lr, **means,
+                            **({"streamed_chunks": len(streamed)} if streamed else {})})
+            fresh = f" streamed chunks {len(streamed)}" if streamed else ""
+            print(f"step {step} {elapsed:6.0f}s lr {lr:.2e}{fresh} " + " ".join(f"{k} {v:.4f}" for k, v in means.items()),
                   flush=True)
             running = {}
         if progress >= 1.0:
@@ -298,6 +359,16 @@ def main() -> None:
     parser.add_argument("--freeze-vision", action="store_true",
                         help="train the LLM only (vision tower and Causal Former fixed): the pretrain stage")
     parser.add_argument("--pool-seed", type=int, default=None, help="scene pool seed (default: --seed)")
+    parser.add_argument("--fresh-scenes", type=Path, default=None,
+                        help="add the scene chunks stream_scenes.py writes here to the pool as they appear")
+    parser.add_argument("--pool-capacity", type=int, default=0,
+                        help="with --fresh-scenes: scenes kept at once; the oldest make room for new ones")
+    parser.add_argument("--pool-from", type=Path, default=None,
+                        help="the pool: the newest --pool scenes stream_scenes.py left in this directory")
+    parser.add_argument("--sincos-positions", type=float, default=0.0, metavar="RMS",
+                        help="start the ViT's position embeddings as 2D sine-cosine waves of this RMS (0: random)")
+    parser.add_argument("--position-lr", type=float, default=1.0,
+                        help="learning rate multiplier for the ViT's position embeddings")
     parser.add_argument("--log-every", type=int, default=100)
     parser.add_argument("--out", default=str(TOOLS_DIR / "train" / "out"))
     parser.add_argument("--smoke", action="store_true", help="40 steps on 200 scenes")
