@@ -50,18 +50,16 @@ describe('the trained default bundles (bundles/tiny-instruct, bundles/tiny-pretr
     expect(figures.drawShape).not.toBeNull();
   });
 
-  // The issue's thresholds (bench/eval-shapes.mjs THRESHOLDS: captions 90%, answers 85%, drawn
-  // colour 80%, drawn shape 60%) are not met by the committed bundles yet: last measured 58.0%,
-  // 73.5%, 42.5% and 33.0% (tools/train/README.md). They are not lowered, and not asserted here
-  // until bundles reaching them are committed. What is asserted is that the model knows what it
-  // sees and draws what it is asked, far above chance (an exact caption of one or two of 40
-  // colour-shape pairs ~1%, an answer ~20%, a drawing's colour 1 in 8, its shape 1 in 5): floors
-  // that a broken bundle, prompt or pipeline falls under, with room for other processors' rounding.
-  it('know what they see and draw what they are asked, far above chance', () => {
-    expect(figures.caption).toBeGreaterThanOrEqual(0.4);
-    expect(figures.answer).toBeGreaterThanOrEqual(0.6);
-    expect(figures.drawColour).toBeGreaterThanOrEqual(0.3);
-    expect(figures.drawShape).toBeGreaterThanOrEqual(0.25);
+  // The issue's thresholds (bench/eval-shapes.mjs THRESHOLDS). The committed bundles measured
+  // 98.0% captions, 94.0% answers and 78.0% drawn shapes (tools/train/README.md), so those three
+  // are asserted as they stand. Drawn colour measured 76.0%, under its 80% threshold, which is not
+  // lowered; until bundles reach it, 60% is asserted, far above chance (1 in 8), a floor a broken
+  // drawing pipeline falls under.
+  it("meet the issue's thresholds for captions, answers and drawn shapes", () => {
+    expect(figures.caption).toBeGreaterThanOrEqual(0.9);
+    expect(figures.answer).toBeGreaterThanOrEqual(0.85);
+    expect(figures.drawShape).toBeGreaterThanOrEqual(0.6);
+    expect(figures.drawColour).toBeGreaterThanOrEqual(0.6);
   });
 
   it('gives every figure as a fraction of the held-out set', () => {
