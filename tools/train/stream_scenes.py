@@ -93,9 +93,9 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="two chunks of 50 scenes")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    limit = 2 if args.smoke else None
+    limit = None
     if args.smoke:
-        args.chunk = 50
+        args.chunk, limit = 50, 2
     written = stream(args.out, args.seed, args.minutes, args.chunk, args.patch_pool, args.keep, limit, args.rate)
     print(f"{written} chunks of {args.chunk} scenes written to {args.out}", flush=True)
 

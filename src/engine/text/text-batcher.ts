@@ -98,10 +98,11 @@ export class TextBatcher {
       admitted.push(job);
       free -= job.prepared.rows;
     }
+    if (admitted.length === 0) return;
     const pending = new Set(admitted);
     try {
       const groups = prefillGroups(admitted, (job) => job.prepared.ids.length);
-      const longestPrompt = Math.max(0, ...admitted.map((job) => job.prepared.ids.length));
+      const longestPrompt = Math.max(...admitted.map((job) => job.prepared.ids.length));
       // One relayout of the running cache for the whole admission, not one per group; the
       // next step's slot included.
       this.#cache.ensureRoom(
