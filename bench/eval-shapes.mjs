@@ -2,7 +2,7 @@
 // scenes of test/fixtures/shapes (tools/shapes/heldout.py; seeds never used in training).
 //
 //   npm run eval:shapes                 (builds dist/ first)
-//   node bench/eval-shapes.mjs [--bundle DIR] [--pretrain DIR|none] [--count N] [--json]
+//   node bench/eval-shapes.mjs [--bundle DIR] [--pretrain DIR|none] [--count N] [--guidance X] [--json]
 //
 // Every request goes the way a chat message goes: a Conversation with the PNG as an attachment,
 // src/media's decoder (sharp, Pillow-like resize to 224), src/chat's buildPrompt (describe when
@@ -11,8 +11,8 @@
 // - caption: exact match of every object's colour and shape, in order, parsed from the reply;
 // - answers: the reply equals the expected answer (case and final punctuation ignored);
 // - drawing: each held-out case's "a <colour> <shape>" prompt (`draw` in heldout.json) drawn as
-//   `emu-bot imagine` draws (src/chat's imagine prompt, PNDM 50 steps, guidance 7.5; the noise
-//   seed is the case's index) through the pretrain bundle's image decoder; colour: the dominant non-white colour of the PNG (each pixel farther
+//   `emu-bot imagine` draws (src/chat's imagine prompt, PNDM, the bundle's steps, size and guidance
+//   (--guidance X to try another); the noise seed is the case's index) through the pretrain bundle's image decoder; colour: the dominant non-white colour of the PNG (each pixel farther
 //   than 60 from white mapped to the nearest spec colour, the most frequent wins, as
 //   tools/shapes/scenes.py dominant_colour) is the asked one; shape: the instruct model's own
 //   caption of the drawing (describe, as above) names the asked shape. Null when the pretrain
@@ -85,6 +85,7 @@ export async function evaluateShapes({
   count,
   fixtures = join(root, 'test', 'fixtures', 'shapes'),
   pretrain = join(root, 'bundles', 'tiny-pretrain'),
+  guidance,
 }) {
   const { cases: all } = JSON.parse(readFileSync(join(fixtures, 'heldout.json'), 'utf8'));
   const cases = all.slice(0, count ?? all.length);
@@ -140,13 +141,15 @@ export async function evaluateShapes({
   const draw = async (colour, shape, seed) => {
     const prompt = `a ${colour} ${shape}`;
     const conversation = conversationOf(prompt, null);
-    const size = drawing.image_decoder.sample_size * drawing.image_decoder.vae_scale_factor;
     const built = buildPrompt(conversation, new Map(), {
       intent: 'imagine',
       counter: { countTokens: (text) => text.length },
       seed,
       contextLength: drawing.model.max_positions,
-      image: { width: size, height: size },
+      image: {
+        steps: drawing.generation.image.num_inference_steps,
+        ...(guidance === undefined ? {} : { guidanceScale: Number(guidance) }),
+      },
     });
     const { png } = await engine.generateImage(built.request);
     const media = await decoder.decode(png);
@@ -217,6 +220,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     bundle,
     pretrain: pretrain === 'none' ? null : pretrain,
     count: count === undefined ? undefined : Number(count),
+    guidance: argument('--guidance', undefined),
   });
   if (process.argv.includes('--json')) {
     process.stdout.write(`${JSON.stringify(figures)}\n`);

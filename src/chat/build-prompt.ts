@@ -189,7 +189,7 @@ function buildImaginePrompt(ask: Ask): BuiltImagePrompt {
       { userMessage: 'That description is too long for me to draw from; please shorten it.' },
     );
   }
-  const settings = { ...referenceImageSettings(kind, ask.options.seed), ...ask.options.image };
+  const settings = { ...referenceImageSettings(ask.options.seed), ...ask.options.image };
   return {
     kind: 'image',
     request: { model: 'pretrain', prompt, images: collectImages([ask.requestMaterial]), settings },

@@ -1,5 +1,4 @@
 import type { ImageGenerationSettings, TextGenerationSettings } from '../engine/index.js';
-import type { DrawingKind } from './render.js';
 
 /** Emu's positions (LLaMA's max_position_embeddings). */
 export const emuContextLength = 2048;
@@ -18,7 +17,11 @@ export function referenceTextSettings(use: 'answer' | 'video' | 'caption'): Text
   };
 }
 
-/** The reference's image generation (Emu1/image_inference.py): 512x512, 50 PNDM steps. */
-export function referenceImageSettings(kind: DrawingKind, seed: number): ImageGenerationSettings {
-  return { seed, steps: 50, guidanceScale: kind === 'in-context' ? 10 : 7.5, width: 512, height: 512 };
+/**
+ * The reference's image generation (Emu1/image_inference.py): 50 PNDM steps. Guidance and size
+ * are left to the engine, which takes the drawing model's own (`generation.image` of its bundle:
+ * Emu's are the reference's 7.5, 10 in context, and 512x512).
+ */
+export function referenceImageSettings(seed: number): ImageGenerationSettings {
+  return { seed, steps: 50 };
 }

@@ -3,6 +3,7 @@ import { EmuBotError } from '../core/index.js';
 import { type BundleSessionSettings, type LoadedBundle, loadBundle } from './bundle/index.js';
 import { type GenerationResult, TextStreamer } from './generation/index.js';
 import { ImageBatcher } from './image/image-batcher.js';
+import { resolveImageSettings } from './image/settings.js';
 import type {
   Engine,
   ImageRequest,
@@ -100,7 +101,10 @@ export class OnnxEngine implements Engine {
 
   generateImage(request: ImageRequest, options: RunOptions = {}): Promise<ImageResult> {
     const model = this.#model(request.model);
-    return new Promise((resolve, reject) => model.images.submit({ request, options, resolve, reject }));
+    const resolved = resolveImageSettings(request, model.bundle.manifest);
+    return new Promise((resolve, reject) =>
+      model.images.submit({ request: resolved, options, resolve, reject }),
+    );
   }
 
   async close(): Promise<void> {

@@ -52,10 +52,14 @@ export interface TextRequest {
 export interface ImageGenerationSettings {
   readonly seed: number;
   readonly steps: number;
-  /** Classifier-free guidance; 1 or less turns it off. */
-  readonly guidanceScale: number;
-  readonly width: number;
-  readonly height: number;
+  /**
+   * Classifier-free guidance; 1 or less turns it off. Default the bundle's `generation.image`
+   * (`in_context_guidance_scale` for a prompt with images and text, else `guidance_scale`).
+   */
+  readonly guidanceScale?: number;
+  /** Default the bundle's `generation.image` size (the image decoder's own). */
+  readonly width?: number;
+  readonly height?: number;
   /**
    * The diffusion scheduler: `pndm` (the reference's) or `ddim` (as good in fewer steps). Default
    * the bundle's `default_scheduler`.

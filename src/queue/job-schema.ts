@@ -42,9 +42,9 @@ function imageSettings(limits: PayloadLimits) {
   return z.strictObject({
     seed: z.number().int().min(0),
     steps: z.number().int().min(1).max(limits.maxSteps),
-    guidanceScale: z.number().min(0).finite(),
-    width: side,
-    height: side,
+    guidanceScale: z.number().min(0).finite().optional(),
+    width: side.optional(),
+    height: side.optional(),
     scheduler: z.enum(['pndm', 'ddim']).optional(),
   });
 }

@@ -94,13 +94,14 @@ describe('buildPrompt', () => {
     const text = await build([{ role: 'person', text: 'a red fox' }], 'imagine');
     expect(text.kind === 'image' && [text.drawing, text.request.settings]).toEqual([
       'text-to-image',
-      { seed: 42, steps: 50, guidanceScale: 7.5, width: 512, height: 512 },
+      // Guidance and size are the drawing model's own (the engine's resolveImageSettings).
+      { seed: 42, steps: 50 },
     ]);
     const context = await build(
       [{ role: 'person', text: 'the fox in the snow', media: ['image'] }],
       'imagine',
     );
-    expect(context.kind === 'image' && context.request.settings.guidanceScale).toBe(10);
+    expect(context.kind === 'image' && context.drawing).toBe('in-context');
     expect(context.request.model).toBe('pretrain');
   });
 

@@ -28,7 +28,7 @@ from .fp16 import EXTRA_KEEP, convert_to_fp16, default_keep, infer_types
 from .graphs import GraphSpec, bundle_specs, layer_ranges, trace_graph
 from .image_graphs import image_specs
 from .image_selfcheck import image_decoder_cases
-from .manifest import build_manifest, graph_entry, image_decoder_manifest
+from .manifest import REFERENCE_DRAWING, build_manifest, graph_entry, image_decoder_manifest
 from .selfcheck import IoCast, decoder_cases, embed_case, vision_case, write_selfcheck
 from .weights import attach_weights, fold_weight_transposes, weight_bytes
 
@@ -46,13 +46,16 @@ class BundleError(ValueError):
 @dataclass(frozen=True)
 class DecoderExport:
     """The image decoder to add: configuration, weights (`unet.*`, `vae.*`, `safety_checker.*`), the
-    scheduler_config.json object as read, and feature_extractor/preprocessor_config.json if any."""
+    scheduler_config.json object as read, and feature_extractor/preprocessor_config.json if any.
+    `drawing` sets the model's own defaults in manifest.generation.image (`guidance_scale`,
+    `in_context_guidance_scale`, `num_inference_steps`) where they differ from the reference's."""
 
     config: ImageDecoderConfig
     source: WeightSource
     scheduler_json: Dict[str, Any]
     preprocessor_json: Optional[Dict[str, Any]]
     info: Dict[str, Any]
+    drawing: Optional[Dict[str, Any]] = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,11 @@ def _check_decoder(config: EmuConfig, decoder: DecoderExport) -> None:
     if width != config.llama.hidden_size:
         raise BundleError(f"--decoder: the UNet's cross_attention_dim is {width} but the LLM's regressed embeddings "
                           f"are {config.llama.hidden_size} wide (unet/config.json does not belong to this model)")
+    for key, value in (decoder.drawing or {}).items():
+        if key not in REFERENCE_DRAWING:
+            raise BundleError(f"drawing default {key!r} is unknown: expected one of {sorted(REFERENCE_DRAWING)}")
+        if not isinstance(value, (int, float)) or value <= 0 or (key == "num_inference_steps" and value != int(value)):
+            raise BundleError(f"drawing default {key} must be a positive number (whole for steps), got {value!r}")
 
 
 def _export_image_decoder(config: EmuConfig, decoder: DecoderExport, staging: Path, options: ExportOptions,
@@ -196,7 +204,7 @@ def export_bundle(config: EmuConfig, source: WeightSource, out: Path, llama_conf
         if decoder is not None:
             image_decoder = _export_image_decoder(config, decoder, staging, options, io, written, progress)
         manifest = build_manifest(config, io_dtype, entries, source_info, "selfcheck/index.json", first_added_id,
-                                  image_decoder)
+                                  image_decoder, None if decoder is None else decoder.drawing)
         _write_json(staging / "manifest.json", manifest)
     progress(f"bundle written to {out}")
     return out

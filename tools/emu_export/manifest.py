@@ -30,8 +30,15 @@ def token_ids(variant: Variant, first_added_id: int) -> Dict[str, Any]:
     return ids
 
 
-def generation_defaults(variant: Variant) -> Dict[str, Any]:
-    """The reference's settings (inference.py, image_inference.py, modeling_emu.py)."""
+REFERENCE_DRAWING = {"guidance_scale": 7.5, "in_context_guidance_scale": 10.0, "num_inference_steps": 50}
+
+
+def generation_defaults(variant: Variant, drawing: Optional[Dict[str, Any]] = None,
+                        native_size: Optional[int] = None) -> Dict[str, Any]:
+    """The reference's settings (inference.py, image_inference.py, modeling_emu.py). For a pretrain
+    bundle, `drawing` replaces the reference's guidance scales or steps for a model that draws best
+    with others, and the size is the image decoder's own (`native_size`; 512, as the reference, when
+    the bundle has no decoder)."""
     text = {
         "num_beams": 5, "length_penalty": 0.0, "max_new_tokens": 128, "min_length": 1,
         "repetition_penalty": 1.0, "do_sample": False,
@@ -42,8 +49,8 @@ def generation_defaults(variant: Variant) -> Dict[str, Any]:
         "caption": {**text, "max_new_tokens": 512},
     }
     if variant == "pretrain":
-        defaults["image"] = {"guidance_scale": 7.5, "in_context_guidance_scale": 10.0,
-                             "num_inference_steps": 50, "height": 512, "width": 512}
+        size = native_size or 512
+        defaults["image"] = {**REFERENCE_DRAWING, **(drawing or {}), "height": size, "width": size}
     return defaults
 
 
@@ -72,10 +79,11 @@ def graph_entry(model: onnx.ModelProto, file: str, external_data: Optional[str],
 
 def build_manifest(config: EmuConfig, dtype: str, graphs: Optional[Dict[str, Any]], source: Dict[str, Any],
                    selfcheck: Optional[str], first_added_id: int,
-                   image_decoder: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+                   image_decoder: Optional[Dict[str, Any]] = None,
+                   drawing: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """The manifest; `graphs` and `selfcheck` are None for a --tokenizer-only bundle, `image_decoder`
     None without --decoder; Emu's added tokens start at `first_added_id` (the tokenizer's base
-    vocabulary size)."""
+    vocabulary size); `drawing`: see generation_defaults."""
     llama, vision = config.llama, config.vision
     return {
         "format": FORMAT,
@@ -105,7 +113,9 @@ def build_manifest(config: EmuConfig, dtype: str, graphs: Optional[Dict[str, Any
         "video": {"frames": VIDEO_FRAMES,
                   "indices": "start + round_half_even(segment * i), segment = (frames - 1) / 8, start = floor(segment / 2)"},
         "prompts": prompts.templates(config.variant),
-        "generation": generation_defaults(config.variant),
+        "generation": generation_defaults(
+            config.variant, drawing,
+            None if image_decoder is None else image_decoder["sample_size"] * image_decoder["vae_scale_factor"]),
         "image_generation": config.variant == "pretrain",
         "graphs": graphs,
         "decoder_cache": None if graphs is None else {

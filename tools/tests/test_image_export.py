@@ -4,6 +4,7 @@ and that the committed image goldens reproduce."""
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import onnx
@@ -12,6 +13,7 @@ import torch
 
 from closeness import assert_close_tree
 from emu_export.bundle import BundleError, ExportOptions, export_bundle
+from emu_export.manifest import generation_defaults
 from emu_reference.config import tiny_config
 from fixtures.image_goldens import image_goldens
 from fixtures.make_fixtures import tiny_decoder_export
@@ -48,6 +50,23 @@ def test_fixture_image_graphs_have_the_documented_interface() -> None:
     scheduler = json.loads((bundle / "scheduler.json").read_text())
     assert scheduler["_class_name"] == "PNDMScheduler" and scheduler["steps_offset"] == 1
     assert json.loads((FIXTURES / "bundles" / "tiny-instruct" / "manifest.json").read_text())["image_decoder"] is None
+    # Drawing defaults: the reference's guidance and steps, at the decoder's own size (8 latents x 8).
+    assert manifest["generation"]["image"] == {"guidance_scale": 7.5, "in_context_guidance_scale": 10.0,
+                                               "num_inference_steps": 50, "height": 64, "width": 64}
+
+
+def test_a_model_can_carry_its_own_drawing_defaults() -> None:
+    assert generation_defaults("pretrain", {"guidance_scale": 3.0}, 64)["image"] == {
+        "guidance_scale": 3.0, "in_context_guidance_scale": 10.0, "num_inference_steps": 50,
+        "height": 64, "width": 64}
+    assert generation_defaults("pretrain")["image"]["width"] == 512  # no decoder: the reference's size
+    assert "image" not in generation_defaults("instruct")
+    for drawing, message in (({"guidance": 3.0}, "drawing default 'guidance' is unknown"),
+                             ({"num_inference_steps": 2.5}, "must be a positive number")):
+        decoder = replace(tiny_decoder_export(tiny_config()), drawing=drawing)
+        with pytest.raises(BundleError, match=message):
+            export_bundle(tiny_config(), tiny_source("pretrain"), Path("/nonexistent"), LLAMA_CONFIG,
+                          ExportOptions(), {}, quiet, decoder)
 
 
 def test_fp16_image_graphs_keep_the_timestep_embedding_float32(fp16_split_bundle: Path) -> None:

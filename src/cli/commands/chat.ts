@@ -128,14 +128,16 @@ async function chat(context: CommandContext, options: ChatOptions): Promise<numb
         },
       );
     }
-    const size = decoder.sample_size * decoder.vae_scale_factor;
     const seed = nextSeed;
     const built = buildPrompt(thread.standalone(prompt), thread.outcomes, {
       intent: 'imagine',
       counter: { countTokens: (text) => engine.tokenizer('pretrain').encode(text).length },
       seed,
       contextLength: manifest.model.max_positions,
-      image: { width: size, height: size },
+      // Guidance and size are the bundle's own (the engine's defaults).
+      ...(manifest.generation.image === undefined
+        ? {}
+        : { image: { steps: manifest.generation.image.num_inference_steps } }),
     });
     if (built.kind !== 'image')
       throw new EmuBotError('INTERNAL', 'emu-bot chat builds image prompts for /imagine');

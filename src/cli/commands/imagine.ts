@@ -26,10 +26,10 @@ export function registerImagineCommand(program: Command, run: CommandRunner): vo
     .option('--bundle <dir>', 'the pretrained model bundle (default: models.pretrain.bundle)')
     .option('--image <file>', 'an image to draw from; repeat for two to four to blend', collect, [])
     .option('--seed <n>', 'the noise seed: the same seed draws the same image (default 0)', wholeNumber)
-    .option('--steps <n>', 'denoising steps (default 50)', positiveInteger)
+    .option('--steps <n>', "denoising steps (default: the bundle's; Emu's 50)", positiveInteger)
     .option(
       '--guidance <x>',
-      'classifier-free guidance scale; 1 turns it off (default 7.5, 10 in context)',
+      "classifier-free guidance scale; 1 turns it off (default: the bundle's; Emu's 7.5, 10 in context)",
       guidance,
     )
     .option(
@@ -80,16 +80,15 @@ async function imagine(context: CommandContext, prompt: string, options: Imagine
   }
   const files = options.image.map((path) => ({ path: resolve(io.cwd, path), kind: 'image' as const }));
   const { conversation, outcomes } = await localRequest(prompt, files, config.media, signal);
-  const size = drawing.sample_size * drawing.vae_scale_factor;
+  const steps = options.steps ?? manifest.generation.image?.num_inference_steps;
   const built = buildPrompt(conversation, outcomes, {
     intent: 'imagine',
     counter: { countTokens: (text) => text.length },
     seed: options.seed ?? 0,
     contextLength: manifest.model.max_positions,
+    // Guidance and size left out are the bundle's own (the engine's defaults).
     image: {
-      width: size,
-      height: size,
-      ...(options.steps === undefined ? {} : { steps: options.steps }),
+      ...(steps === undefined ? {} : { steps }),
       ...(options.guidance === undefined ? {} : { guidanceScale: options.guidance }),
     },
   });

@@ -26,6 +26,15 @@ const decoderEntry = graphEntry.extend({
   layers: z.tuple([z.number().int().nonnegative(), z.number().int().positive()]),
 });
 
+/** How the model draws when a request leaves a setting out (pretrain bundles). */
+const imageDefaults = z.object({
+  guidance_scale: z.number().positive().finite(),
+  in_context_guidance_scale: z.number().positive().finite(),
+  num_inference_steps: z.number().int().positive(),
+  height: z.number().int().positive(),
+  width: z.number().int().positive(),
+});
+
 const textDefaults = z.object({
   num_beams: z.number().int().positive(),
   length_penalty: z.number(),
@@ -66,7 +75,12 @@ export const manifestSchema = z.object({
     mean: z.tuple([z.number(), z.number(), z.number()]),
     std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
   }),
-  generation: z.object({ text: textDefaults, video: textDefaults, caption: textDefaults }),
+  generation: z.object({
+    text: textDefaults,
+    video: textDefaults,
+    caption: textDefaults,
+    image: imageDefaults.optional(),
+  }),
   image_generation: z.boolean(),
   graphs: z
     .object({
@@ -101,6 +115,7 @@ export type Manifest = z.infer<typeof manifestSchema>;
 export type GraphEntry = z.infer<typeof graphEntry>;
 export type DecoderEntry = z.infer<typeof decoderEntry>;
 export type ValueSpec = z.infer<typeof valueSpec>;
+export type ImageDefaults = z.infer<typeof imageDefaults>;
 export type ImageDecoderEntry = NonNullable<Manifest['image_decoder']>;
 
 export function parseManifest(json: unknown, file: string): Manifest {

@@ -3,7 +3,7 @@ import type { LoadedBundle, LoadedImageDecoder } from '../bundle/index.js';
 import { DecoderPipeline } from '../decoding/decoder-pipeline.js';
 import { Xoshiro128StarStar } from '../generation/index.js';
 import { encodePng, resizeLikePillow, toPixelValues } from '../pixels/index.js';
-import type { ImageRequest, ImageResult, RunOptions } from '../requests.js';
+import type { ImageResult, RunOptions } from '../requests.js';
 import type { EmuTokenizer } from '../tokenizer/index.js';
 import { denoiseTogether, floats, floatTensor } from './denoise.js';
 import { toRgbImage } from './postprocess.js';
@@ -11,9 +11,10 @@ import { type RegressionPrompt, regressImageEmbeddings } from './regression.js';
 import { RegressionCache } from './regression-cache.js';
 import { isFlagged } from './safety.js';
 import { createScheduler, type Scheduler } from './schedulers/index.js';
+import type { ResolvedImageRequest } from './settings.js';
 
 export interface DrawingJob {
-  readonly request: ImageRequest;
+  readonly request: ResolvedImageRequest;
   readonly options: RunOptions;
 }
 
@@ -21,7 +22,7 @@ export interface DrawingJob {
  * Jobs that can share every UNet call: the same latent size and the same timesteps (the same
  * scheduler; one left to the bundle's default is grouped apart from one named, which is harmless).
  */
-export function batchKey(request: ImageRequest): string {
+export function batchKey(request: ResolvedImageRequest): string {
   const { steps, width, height, scheduler = 'default' } = request.settings;
   return `${steps}:${width}x${height}:${request.variationOf?.strength ?? 1}:${scheduler}`;
 }
@@ -188,7 +189,7 @@ function whenAllAborted(signals: readonly (AbortSignal | undefined)[]): AbortSig
  */
 async function startingLatents(
   decoder: LoadedImageDecoder,
-  request: ImageRequest,
+  request: ResolvedImageRequest,
   scheduler: Scheduler,
   latentHeight: number,
   latentWidth: number,

@@ -10,6 +10,7 @@ import { batchKey, drawImages } from '../../../src/engine/image/draw.js';
 import { toRgbImage } from '../../../src/engine/image/postprocess.js';
 import { RegressionCache } from '../../../src/engine/image/regression-cache.js';
 import { isFlagged } from '../../../src/engine/image/safety.js';
+import type { ResolvedImageRequest } from '../../../src/engine/image/settings.js';
 import { OnnxEngine } from '../../../src/engine/onnx-engine.js';
 import type { ImageRequest } from '../../../src/engine/requests.js';
 import { cpuSettings, fixtureBundles, fixtureImage } from '../helpers.js';
@@ -77,7 +78,7 @@ describe('decoding and checking the final latents', () => {
 });
 
 describe('OnnxEngine.generateImage', () => {
-  const request: ImageRequest = {
+  const request: ResolvedImageRequest = {
     model: 'pretrain',
     prompt: 'An image of a dog wearing a pair of glasses.',
     images: [],
@@ -167,7 +168,7 @@ describe('OnnxEngine.generateImage', () => {
   it('draws with the scheduler a request names, the bundle default otherwise', async () => {
     expect(bundle.manifest.image_decoder?.default_scheduler).toBe('pndm');
     // A prompt no other test draws, so that its regression is not in the engine's cache yet.
-    const unseen: ImageRequest = { ...request, prompt: 'Drawn with either scheduler.' };
+    const unseen: ResolvedImageRequest = { ...request, prompt: 'Drawn with either scheduler.' };
     const progress = (steps: number[]) => ({ onProgress: ({ step }: { step: number }) => steps.push(step) });
     const [byDefault, pndm, ddim]: number[][] = [[], [], []];
     const plain = await engine.generateImage(unseen, progress(byDefault as number[]));
@@ -194,14 +195,14 @@ describe('OnnxEngine.generateImage', () => {
 });
 
 describe('drawImages in a batch', () => {
-  const request: ImageRequest = {
+  const request: ResolvedImageRequest = {
     model: 'pretrain',
     prompt: 'A red circle.',
     images: [],
     settings: { seed: 3, steps: 4, guidanceScale: 7.5, width: 64, height: 64 },
   };
   // A different prompt regresses in rows of its own; the same prompt shares one regression.
-  const other: ImageRequest = { ...request, prompt: 'A blue square.' };
+  const other: ResolvedImageRequest = { ...request, prompt: 'A blue square.' };
   const tokenizer = () => engine.tokenizer('pretrain');
 
   /** The rows of every decoder call `draw` makes. */
