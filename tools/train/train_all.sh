@@ -7,7 +7,9 @@
 #   2. the pretrained variant: its LLM trained 8 minutes more on regression and captions with
 #      the vision side fixed (the real Emu's two variants are different weights too), on the
 #      newest 20,000 streamed scenes;
-#   3. the UNet, 10 minutes, on that variant's regressions;
+#   3. the UNet: beside stage 2, 8 minutes on the Causal Former's embeddings of scenes (stage 2
+#      keeps the vision side fixed, so they are the same), then 10 minutes on two threads on the
+#      pretrained variant's regressions of their captions, which is what it gets when drawing;
 #   4. the export: tiny-instruct from stage 1, tiny-pretrain from stage 2 with the image decoder.
 #
 #   tools/train/train_all.sh [OUT_DIR]        (default tools/train/out; logs go there too)
@@ -36,9 +38,17 @@ wait
 trap - EXIT
 "$python" tools/train/train_shapes.py --resume "$out/shapes-emu.pt" --freeze-vision --no-probe \
   --tasks regress=0.85,pretrain=0.15 --lr 1e-3 --warmup 20 --minutes 8 --steps 20000 --batch 32 \
-  --pool 20000 --pool-from "$out/scenes" --out "$out/pretrain" >"$out/pretrain.log" 2>&1
-"$python" tools/train/train_decoder.py --stage unet --minutes 10 --batch 64 --lr 1e-3 --pool 3000 \
-  --visual-share 0.1 --checkpoint "$out/pretrain/shapes-emu.pt" --out "$out/pretrain" >"$out/unet.log" 2>&1
+  --pool 20000 --pool-from "$out/scenes" --out "$out/pretrain" >"$out/pretrain.log" 2>&1 &
+pretrain=$!
+trap 'kill "$pretrain" 2>/dev/null || true' EXIT
+"$python" tools/train/train_decoder.py --stage unet --minutes 8 --batch 64 --lr 1e-3 --pool 3000 \
+  --visual-share 1.0 --checkpoint "$out/shapes-emu.pt" --vae "$out/pretrain/shapes-vae.pt" \
+  --out "$out/visual-unet" >"$out/visual-unet.log" 2>&1
+wait "$pretrain"
+trap - EXIT
+"$python" tools/train/train_decoder.py --stage unet --minutes 10 --batch 64 --lr 1e-3 --pool 3000 --threads 2 \
+  --visual-share 0.1 --init "$out/visual-unet/shapes-decoder.pt" --checkpoint "$out/pretrain/shapes-emu.pt" \
+  --out "$out/pretrain" >"$out/unet.log" 2>&1
 "$python" tools/train/export_shapes.py --checkpoint "$out/shapes-emu.pt" \
   --pretrain-checkpoint "$out/pretrain/shapes-emu.pt" --decoder "$out/pretrain/shapes-decoder.pt"
 echo "bundles written; measure them with: npm run eval:shapes"

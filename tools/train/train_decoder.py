@@ -16,8 +16,11 @@ cross-attention as wide as the shapes LLM (128), SD v1.5's scheduler (PNDM at in
   the 32 embeddings the image decoder gets in Emu: the Causal Former embeddings of the scene
   image (what Emu's decoder is trained on), and, as often, the embeddings the trained LLM
   regresses from the scene's caption (`{caption}[IMG]`, reference regression loop), which are
-  what it receives when drawing; 10% of rows get the empty prompt's regressed embeddings (the
-  unconditional branch of classifier-free guidance).
+  what it receives when drawing, in the shares `--visual-share` sets; 10% of rows get the empty
+  prompt's regressed embeddings (the unconditional branch of classifier-free guidance).
+  train_all.sh runs it twice: first on the visual embeddings alone (`--visual-share 1.0`, beside
+  the pretrained variant's stage, whose vision side is fixed, so the embeddings are the same),
+  then on from there (`--init`) on that variant's regressions, where most of its loss goes.
 
 The result, tools/train/out/shapes-decoder.pt (unet.*, vae.*, safety_checker.* and the config),
 is exported into bundles/tiny-pretrain by export_shapes.py. The safety checker is a random tiny
@@ -173,10 +176,13 @@ def regressed(emu: EmuModel, tokenizer: SlowTokenizer, captions: List[str], chun
 
 def train_unet(args: argparse.Namespace) -> None:
     started = time.monotonic()
-    saved = torch.load(Path(args.out) / "shapes-vae.pt", map_location="cpu")
+    saved = torch.load(args.vae or Path(args.out) / "shapes-vae.pt", map_location="cpu")
     model = new_decoder(saved["scaling_factor"])
     model.vae.load_state_dict(saved["vae"])
     unet, vae = model.unet, model.vae
+    if args.init is not None:
+        earlier = torch.load(args.init, map_location="cpu")["state_dict"]
+        unet.load_state_dict({key[len("unet."):]: value for key, value in earlier.items() if key.startswith("unet.")})
     emu = load_emu(args.checkpoint)
     tokenizer = SlowTokenizer(TOKENIZER_DIR / "tokenizer.model", "pretrain")
     pool = scenes(args.pool, args.seed + 1, single=0.75)
@@ -231,6 +237,7 @@ def train_unet(args: argparse.Namespace) -> None:
         if progress >= 1.0:
             break
     out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     torch.save({"scaling_factor": saved["scaling_factor"], "state_dict": model.state_dict(),
                 "seed": args.seed, "unet_steps": step, "vae_steps": saved["steps"]}, out / "shapes-decoder.pt")
     print(f"decoder written to {out / 'shapes-decoder.pt'} after {step} steps, {time.monotonic() - started:.0f}s",
@@ -250,6 +257,9 @@ def main() -> None:
     parser.add_argument("--visual-share", type=float, default=0.45,
                         help="unet: rows conditioned on the scene's visual embeddings; the rest but 10%% "
                              "(the empty prompt, for guidance) on the LLM's regression of its caption")
+    parser.add_argument("--vae", type=Path, default=None, help="unet: the VAE checkpoint (default OUT/shapes-vae.pt)")
+    parser.add_argument("--init", type=Path, default=None,
+                        help="unet: start from the UNet of this decoder checkpoint (an earlier unet stage's)")
     parser.add_argument("--log-every", type=int, default=100)
     parser.add_argument("--checkpoint", type=Path, default=OUT_DIR / "shapes-emu.pt")
     parser.add_argument("--out", default=str(OUT_DIR))

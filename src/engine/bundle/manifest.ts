@@ -115,7 +115,6 @@ export type Manifest = z.infer<typeof manifestSchema>;
 export type GraphEntry = z.infer<typeof graphEntry>;
 export type DecoderEntry = z.infer<typeof decoderEntry>;
 export type ValueSpec = z.infer<typeof valueSpec>;
-export type ImageDefaults = z.infer<typeof imageDefaults>;
 export type ImageDecoderEntry = NonNullable<Manifest['image_decoder']>;
 
 export function parseManifest(json: unknown, file: string): Manifest {
