@@ -91,7 +91,7 @@ export class DecoderPipeline {
     cache.reserve(input.incoming);
     const mask = tensor('int64', cache.attentionMask(input.incoming, input.incomingValid), [
       rows,
-      cache.capacity + input.incoming,
+      cache.slotsRead + input.incoming,
     ]);
     const positions = tensor('int64', input.positionIds, [rows, input.incoming]);
     let carried: Tensor = this.#embeddingTensor(input.inputsEmbeds, [rows, input.incoming, hidden]);

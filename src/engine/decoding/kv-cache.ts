@@ -74,6 +74,15 @@ export class KvCache {
     return this.#lengths.reduce((longest, length) => Math.max(longest, length), 0);
   }
 
+  /**
+   * The past slots the graph reads: the whole capacity, or none while every row is empty. A
+   * prefill into an empty cache then attends over its own tokens only, not also over a capacity
+   * of masked slots (a fifth of a 200-token prefill's time on a CPU).
+   */
+  get slotsRead(): number {
+    return this.longest === 0 ? 0 : this.#capacity;
+  }
+
   /** Appends `count` empty rows and returns the index of the first. */
   addRows(count: number): number {
     const first = this.#rows;
@@ -248,28 +257,30 @@ export class KvCache {
     this.#rows = rows;
   }
 
-  /** The past tensors' data for layer `layer`: [rows, heads, capacity, headDim]. */
+  /** The past tensors' data for layer `layer`: [rows, heads, slotsRead, headDim]. */
   past(layer: number): { keys: CacheArray; values: CacheArray; dims: [number, number, number, number] } {
-    const size = this.#rows * this.#rowStride();
+    const slots = this.slotsRead;
+    const size = this.#rows * this.#rowStride(slots);
     return {
       keys: (this.#keys[layer] as CacheArray).subarray(0, size),
       values: (this.#values[layer] as CacheArray).subarray(0, size),
-      dims: [this.#rows, this.shape.heads, this.#capacity, this.shape.headDim],
+      dims: [this.#rows, this.shape.heads, slots, this.shape.headDim],
     };
   }
 
   /**
-   * The attention mask for a step adding `incoming` tokens per row: the capacity's slots (valid
-   * ones 1), then the new tokens (`incomingValid[row * incoming + i]`, 1 unless padding).
+   * The attention mask for a step adding `incoming` tokens per row: the past's `slotsRead` slots
+   * (valid ones 1), then the new tokens (`incomingValid[row * incoming + i]`, 1 unless padding).
    */
   attentionMask(incoming: number, incomingValid: Uint8Array): BigInt64Array {
-    const width = this.#capacity + incoming;
+    const slots = this.slotsRead;
+    const width = slots + incoming;
     const mask = new BigInt64Array(this.#rows * width);
     for (let row = 0; row < this.#rows; row++) {
-      const slots = this.#valid.subarray(row * this.#capacity, (row + 1) * this.#capacity);
-      for (let slot = 0; slot < this.#capacity; slot++) if (slots[slot] === 1) mask[row * width + slot] = 1n;
+      const valid = this.#valid.subarray(row * this.#capacity, row * this.#capacity + slots);
+      for (let slot = 0; slot < slots; slot++) if (valid[slot] === 1) mask[row * width + slot] = 1n;
       for (let i = 0; i < incoming; i++) {
-        if (incomingValid[row * incoming + i] === 1) mask[row * width + this.#capacity + i] = 1n;
+        if (incomingValid[row * incoming + i] === 1) mask[row * width + slots + i] = 1n;
       }
     }
     return mask;

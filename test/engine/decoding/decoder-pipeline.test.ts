@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { packageRoot } from '../../../src/core/index.js';
 import type { LoadedBundle } from '../../../src/engine/bundle/index.js';
 import { parseManifest } from '../../../src/engine/bundle/manifest.js';
 import { DecoderPipeline } from '../../../src/engine/decoding/decoder-pipeline.js';
-import { GraphSession } from '../../../src/engine/onnx/session.js';
+import { GraphSession, tensor } from '../../../src/engine/onnx/session.js';
 import { cpuSettings } from '../helpers.js';
 
 const splits = join(packageRoot, 'test', 'fixtures', 'decoder-splits');
@@ -114,6 +114,79 @@ describe('DecoderPipeline over layer ranges', () => {
       expect(logitsOnly[step + 1]).toHaveLength(0);
       expect(regressedOnly[step]).toHaveLength(0);
       expect(regressedOnly[step + 1]).toEqual(both[step + 1]);
+    }
+  });
+
+  it('prefills an empty cache without reading its capacity of masked slots, with the same result', async () => {
+    const bundle = await loadDecoder('split1');
+    try {
+      const part = bundle.decoder[0];
+      if (part === undefined) throw new Error('split1 has no decoder graph');
+      const {
+        hidden_size: hidden,
+        num_heads: heads,
+        head_dim: headDim,
+        num_layers: layers,
+      } = bundle.manifest.model;
+      const run = vi.spyOn(part.session, 'run');
+      const pipeline = new DecoderPipeline(bundle);
+      const cache = pipeline.createCache();
+      cache.addRows(1);
+      const inputsEmbeds = embeddings(5 * hidden, 1);
+      const positionIds = BigInt64Array.from([0, 1, 2, 3, 4], BigInt);
+      const prefill = await pipeline.step(cache, {
+        inputsEmbeds,
+        positionIds,
+        incomingValid: new Uint8Array(5).fill(1),
+        incoming: 5,
+        keepLogits: 1,
+        keepRegressed: 1,
+      });
+      const prefillFeeds = run.mock.calls[0]?.[0];
+      expect(prefillFeeds?.['past_key_values.0.key']?.dims).toEqual([1, heads, 0, headDim]);
+      expect(prefillFeeds?.['attention_mask']?.dims).toEqual([1, 5]);
+      await pipeline.step(cache, {
+        inputsEmbeds: embeddings(hidden, 2),
+        positionIds: BigInt64Array.of(5n),
+        incomingValid: Uint8Array.of(1),
+        incoming: 1,
+        keepLogits: 1,
+        keepRegressed: 1,
+      });
+      expect(run.mock.calls[1]?.[0]['past_key_values.0.key']?.dims).toEqual([1, heads, 16, headDim]);
+      run.mockRestore();
+
+      // The same prefill attending over 16 masked past slots, as it did before.
+      const capacity = 16;
+      const feeds: Parameters<GraphSession['run']>[0] = {
+        inputs_embeds: tensor('float32', inputsEmbeds, [1, 5, hidden]),
+        attention_mask: tensor(
+          'int64',
+          BigInt64Array.from({ length: capacity + 5 }, (_, slot) => (slot < capacity ? 0n : 1n)),
+          [1, capacity + 5],
+        ),
+        position_ids: tensor('int64', positionIds, [1, 5]),
+        num_logits_to_keep: tensor('int64', BigInt64Array.of(1n), []),
+        num_regressed_to_keep: tensor('int64', BigInt64Array.of(1n), []),
+      };
+      for (let layer = 0; layer < layers; layer++) {
+        for (const kind of ['key', 'value']) {
+          feeds[`past_key_values.${layer}.${kind}`] = tensor(
+            'float32',
+            new Float32Array(heads * capacity * headDim),
+            [1, heads, capacity, headDim],
+          );
+        }
+      }
+      const masked = await part.session.run(feeds);
+      expect(
+        maxDifference(
+          [prefill.logits, prefill.regressed],
+          [masked['logits']?.data as Float32Array, masked['regressed_embeds']?.data as Float32Array],
+        ),
+      ).toBeLessThan(1e-6);
+    } finally {
+      await bundle.release();
     }
   });
 });

@@ -53,6 +53,22 @@ describe('KvCache', () => {
     expect(mask[2 * width - 1]).toBe(1n);
   });
 
+  it('reads no past slots while every row is empty, then its whole capacity', () => {
+    const cache = new KvCache(shape);
+    cache.addRows(2);
+    cache.reserve(5);
+    expect(cache.capacity).toBe(16);
+    expect(cache.slotsRead).toBe(0);
+    expect(cache.past(0).dims).toEqual([2, 2, 0, 3]);
+    expect(cache.past(0).keys).toHaveLength(0);
+    const mask = cache.attentionMask(2, Uint8Array.from([0, 1, 1, 1]));
+    expect([...mask]).toEqual([0n, 1n, 1n, 1n]);
+    step(cache, 2, Uint8Array.from([0, 1, 1, 1]), 0);
+    expect(cache.slotsRead).toBe(16);
+    expect(cache.past(0).dims).toEqual([2, 2, 16, 3]);
+    expect(cache.attentionMask(1, Uint8Array.from([1, 1]))).toHaveLength(2 * 17);
+  });
+
   it('keeps contents and validity when it grows', () => {
     const cache = new KvCache(shape);
     cache.addRows(1);
