@@ -2,8 +2,11 @@
 //
 //   npm run bench:queue
 //
-// Three sides: raw BullMQ, raw BullMQ with priorities and emu-bot's job options (BullMQ's
-// prioritized path, which emu-bot's fairness rides on: the honest baseline), and emu-bot. For 1, 2 and 4 worker processes, each side gets (1) dispatch throughput: the queue is paused,
+// Four sides: raw BullMQ; raw BullMQ with priorities and emu-bot's job options (BullMQ's
+// prioritized path, which emu-bot's fairness rides on: the honest baseline); raw+results, that
+// baseline publishing each result once (the least the issue's exactly-once replies cost); and
+// emu-bot. BENCH_MODES picks some. For 1, 2 and 4 worker processes, each side gets (1) dispatch
+// throughput: the queue is paused,
 // filled with jobs from 100 users, resumed, and drained by workers whose engine does nothing
 // (jobs/s from resume to the last start); (2) enqueue-to-start latency at a steady 400 jobs/s
 // (p50, p99), from the producer's clock before it enqueues to the start of the job in a worker.
@@ -31,7 +34,8 @@ const inFlight = 64;
 const workerCounts = (process.env.BENCH_WORKERS ?? '1,2,4').split(',').map(Number);
 const repeats = Number(process.env.BENCH_REPEATS ?? 3);
 /** raw: plain BullMQ; raw+priority: BullMQ with priorities, the path emu-bot's fairness uses. */
-const modes = ['raw', 'raw+priority', 'emu'];
+/** raw+results: raw+priority publishing each result once, the least exactly-once replies take. */
+const modes = (process.env.BENCH_MODES ?? 'raw,raw+priority,raw+results,emu').split(',');
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 const percentile = (values, p) => {
@@ -159,7 +163,8 @@ async function runMany(total, enqueue) {
 
 async function measure(mode, workerCount, port) {
   const prefix = `bench-${mode.replace('+', '-')}-${workerCount}`;
-  const workers = await startWorkers(mode === 'emu' ? 'emu' : 'raw', workerCount, env(port, prefix));
+  const workerMode = { raw: 'raw', 'raw+priority': 'raw', 'raw+results': 'raw-results', emu: 'emu' }[mode];
+  const workers = await startWorkers(workerMode, workerCount, env(port, prefix));
   const side = await producer(mode, port, prefix);
   try {
     await runMany(200, side.enqueue); // warm-up
@@ -233,10 +238,11 @@ try {
     rows.find((entry) => entry.workerCount === workerCount && entry.mode === mode);
   const times = (value) => `${value.toFixed(2)}x`;
   console.log(
-    'workers | side         | jobs/s | p50 ms | p99 ms | raw/side jobs/s | side/raw p50 | side/raw p99',
+    'workers | side         | jobs/s | p50 ms | p99 ms | raw/side jobs/s | raw+priority/side | side/raw p50 | side/raw p99',
   );
   for (const workerCount of workerCounts) {
     const raw = row(workerCount, 'raw');
+    const prioritized = row(workerCount, 'raw+priority');
     for (const mode of modes) {
       const side = row(workerCount, mode);
       console.log(
@@ -247,6 +253,7 @@ try {
           String(side.p50).padStart(6),
           String(side.p99).padStart(6),
           times(raw.jobsPerSecond / side.jobsPerSecond).padStart(15),
+          (prioritized === undefined ? '-' : times(prioritized.jobsPerSecond / side.jobsPerSecond)).padStart(17),
           times(side.p50 / Math.max(1, raw.p50)).padStart(12),
           times(side.p99 / Math.max(1, raw.p99)).padStart(12),
         ].join(' | '),

@@ -1,9 +1,11 @@
-// One worker process of the queue benchmark: `node bench/queue/worker.mjs raw|emu`.
-// raw: a plain BullMQ Worker whose processor does nothing. emu: emu-bot's GpuWorker on the
+// One worker process of the queue benchmark: `node bench/queue/worker.mjs raw|raw-results|emu`.
+// raw: a plain BullMQ Worker whose processor does nothing; raw-results: the same, publishing
+// each result once (below). emu: emu-bot's GpuWorker on the
 // no-op test engine. Both note when each job starts (the no-op engine's call, or the raw
 // processor's entry) against the enqueue time the producer wrote, and send the figures to the
 // parent over IPC when it asks.
 import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { loadConfig } from '../../dist/config/index.js';
 import { GpuWorker } from '../../dist/worker/index.js';
@@ -21,12 +23,49 @@ const note = (enqueuedAt) => {
   lastEnd = Date.now();
 };
 
+/**
+ * The least that answering exactly once takes (raw+results): each job's result enters a results
+ * stream in one script that also sets the job's published record, only if it was not set. The
+ * jobs a worker finishes in one turn of the event loop share one script call, as emu-bot's do.
+ */
+function createPublisher(redis) {
+  const script = `
+    for index = 1, #KEYS do
+      if redis.call('SET', KEYS[index], '1', 'NX', 'EX', 86400) then
+        redis.call('XADD', '{raw}:results', 'MAXLEN', '~', 100000, '*', 'job', ARGV[index])
+      end
+    end
+    return #KEYS`;
+  redis.defineCommand('publishOnce', { lua: script });
+  let pending = [];
+  return (jobId) =>
+    new Promise((resolve, reject) => {
+      pending.push({ jobId, resolve, reject });
+      if (pending.length > 1) return;
+      setImmediate(() => {
+        const batch = pending;
+        pending = [];
+        redis
+          .publishOnce(
+            batch.length,
+            ...batch.map((entry) => `{raw}:job:${entry.jobId}:published`),
+            ...batch.map((entry) => entry.jobId),
+          )
+          .then(() => batch.forEach((entry) => entry.resolve()))
+          .catch((error) => batch.forEach((entry) => entry.reject(error)));
+      });
+    });
+}
+
 let close;
-if (mode === 'raw') {
+if (mode === 'raw' || mode === 'raw-results') {
+  const results = mode === 'raw-results' ? new Redis(Number(process.env.BENCH_REDIS_PORT)) : undefined;
+  const publish = results === undefined ? undefined : createPublisher(results);
   const worker = new Worker(
     'raw',
     async (job) => {
       note(job.data.t);
+      await publish?.(job.id);
     },
     {
       connection: {
@@ -39,7 +78,10 @@ if (mode === 'raw') {
     },
   );
   await worker.waitUntilReady();
-  close = () => worker.close();
+  close = async () => {
+    await worker.close();
+    results?.disconnect();
+  };
 } else {
   const { config } = await loadConfig({ env: process.env });
   const engine = createTestEngine({ models: ['instruct'] });

@@ -5,7 +5,7 @@ import { packageRoot } from '../../../src/core/index.js';
 import type { LoadedBundle } from '../../../src/engine/bundle/index.js';
 import { parseManifest } from '../../../src/engine/bundle/manifest.js';
 import { DecoderPipeline } from '../../../src/engine/decoding/decoder-pipeline.js';
-import { GraphSession, tensor } from '../../../src/engine/onnx/session.js';
+import { GraphSession, type Tensor, tensor } from '../../../src/engine/onnx/session.js';
 import { cpuSettings } from '../helpers.js';
 
 const splits = join(packageRoot, 'test', 'fixtures', 'decoder-splits');
@@ -158,7 +158,7 @@ describe('DecoderPipeline over layer ranges', () => {
 
       // The same prefill attending over 16 masked past slots, as it did before.
       const capacity = 16;
-      const feeds: Parameters<GraphSession['run']>[0] = {
+      const feeds: Record<string, Tensor> = {
         inputs_embeds: tensor('float32', inputsEmbeds, [1, 5, hidden]),
         attention_mask: tensor(
           'int64',
