@@ -253,7 +253,9 @@ try {
           String(side.p50).padStart(6),
           String(side.p99).padStart(6),
           (raw === undefined ? '-' : times(raw.jobsPerSecond / side.jobsPerSecond)).padStart(15),
-          (prioritized === undefined ? '-' : times(prioritized.jobsPerSecond / side.jobsPerSecond)).padStart(17),
+          (prioritized === undefined ? '-' : times(prioritized.jobsPerSecond / side.jobsPerSecond)).padStart(
+            17,
+          ),
           (raw === undefined ? '-' : times(side.p50 / Math.max(1, raw.p50))).padStart(12),
           (raw === undefined ? '-' : times(side.p99 / Math.max(1, raw.p99))).padStart(12),
         ].join(' | '),

@@ -51,8 +51,12 @@ function createPublisher(redis) {
             ...batch.map((entry) => `{raw}:job:${entry.jobId}:published`),
             ...batch.map((entry) => entry.jobId),
           )
-          .then(() => batch.forEach((entry) => entry.resolve()))
-          .catch((error) => batch.forEach((entry) => entry.reject(error)));
+          .then(() => {
+            for (const entry of batch) entry.resolve();
+          })
+          .catch((error) => {
+            for (const entry of batch) entry.reject(error);
+          });
       });
     });
 }
