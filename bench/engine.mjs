@@ -6,6 +6,8 @@
 // 2. Decode time per token against the memory-bandwidth floor (decoder weight bytes / bandwidth).
 // 3. Batched against one-by-one throughput at 1, 2, 4 and 8 concurrent prompts (medians of 3).
 // 4. A vision batch of 8 images against 8 single calls.
+// 5. A 200-token prefill into an empty cache, over the cache's masked capacity (as the engine
+//    once did) against reading no past slots (raw session.run both).
 import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -199,6 +201,51 @@ for (let run = 0; run < 3; run++)
   );
 console.log(
   `4. vision: 8 single calls ${singles.toFixed(1)} ms, one batch of 8 ${median(batched).toFixed(1)} ms: ${ratio(singles / median(batched))}`,
+);
+
+// 5. A 200-token prefill into an empty cache: over the cache's capacity of masked slots (256, as
+// the engine did until it stopped reading an empty cache's past) against reading no past slots.
+const prefillTokens = 200;
+const prefillFeeds = (pastSlots) => {
+  const prefillMask = new BigInt64Array(pastSlots + prefillTokens).fill(1n, pastSlots);
+  const inputs = {
+    inputs_embeds: new ort.Tensor('float32', new Float32Array(prefillTokens * hidden).fill(0.01), [
+      1,
+      prefillTokens,
+      hidden,
+    ]),
+    attention_mask: new ort.Tensor('int64', prefillMask, [1, pastSlots + prefillTokens]),
+    position_ids: new ort.Tensor(
+      'int64',
+      BigInt64Array.from({ length: prefillTokens }, (_, index) => BigInt(index)),
+      [1, prefillTokens],
+    ),
+    num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(1n), []),
+    num_regressed_to_keep: new ort.Tensor('int64', BigInt64Array.of(0n), []),
+  };
+  for (let layer = 0; layer < layers; layer++) {
+    for (const kind of ['key', 'value']) {
+      inputs[`past_key_values.${layer}.${kind}`] = new ort.Tensor(
+        'float32',
+        new Float32Array(heads * pastSlots * headDim),
+        [1, heads, pastSlots, headDim],
+      );
+    }
+  }
+  return inputs;
+};
+const overCapacity = prefillFeeds(cacheCapacity(prefillTokens));
+const noPast = prefillFeeds(0);
+await decoder.run(overCapacity);
+await decoder.run(noPast);
+const capacityRuns = [];
+const noPastRuns = [];
+for (let run = 0; run < 3; run++) {
+  capacityRuns.push(await time(() => decoder.run(overCapacity)));
+  noPastRuns.push(await time(() => decoder.run(noPast)));
+}
+console.log(
+  `5. a ${prefillTokens}-token prefill into an empty cache: over ${cacheCapacity(prefillTokens)} masked slots ${median(capacityRuns).toFixed(0)} ms, reading no past ${median(noPastRuns).toFixed(0)} ms: ${ratio(median(capacityRuns) / median(noPastRuns))} (medians of 3)`,
 );
 
 await bundle.release();
