@@ -108,22 +108,33 @@ const attended = promptTokens + steps / 2;
 const mask = new BigInt64Array(capacity + 1);
 mask.fill(1n, 0, attended);
 mask[capacity] = 1n;
-const feeds = {
-  inputs_embeds: new ort.Tensor('float32', new Float32Array(hidden).fill(0.01), [1, 1, hidden]),
-  attention_mask: new ort.Tensor('int64', mask, [1, capacity + 1]),
-  position_ids: new ort.Tensor('int64', BigInt64Array.of(BigInt(attended)), [1, 1]),
-  num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(1n), []),
-  num_regressed_to_keep: new ort.Tensor('int64', BigInt64Array.of(0n), []),
-};
-for (let layer = 0; layer < layers; layer++) {
-  for (const kind of ['key', 'value']) {
-    feeds[`past_key_values.${layer}.${kind}`] = new ort.Tensor(
-      'float32',
-      new Float32Array(heads * capacity * headDim).fill(0.01),
-      [1, heads, capacity, headDim],
-    );
+
+/** Feeds of the decoder graph for new tokens at `positions` over `pastSlots` cache slots. */
+function decoderFeeds(attentionMask, positions, pastSlots) {
+  const incoming = positions.length;
+  const inputs = {
+    inputs_embeds: new ort.Tensor('float32', new Float32Array(incoming * hidden).fill(0.01), [
+      1,
+      incoming,
+      hidden,
+    ]),
+    attention_mask: new ort.Tensor('int64', attentionMask, [1, pastSlots + incoming]),
+    position_ids: new ort.Tensor('int64', positions, [1, incoming]),
+    num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(1n), []),
+    num_regressed_to_keep: new ort.Tensor('int64', BigInt64Array.of(0n), []),
+  };
+  for (let layer = 0; layer < layers; layer++) {
+    for (const kind of ['key', 'value']) {
+      inputs[`past_key_values.${layer}.${kind}`] = new ort.Tensor(
+        'float32',
+        new Float32Array(heads * pastSlots * headDim).fill(0.01),
+        [1, heads, pastSlots, headDim],
+      );
+    }
   }
+  return inputs;
 }
+const feeds = decoderFeeds(mask, BigInt64Array.of(BigInt(attended)), capacity);
 
 // The engine's step is the interval between consecutive streamed tokens: everything the engine
 // does per token (embedding, decoder, cache writes, search, streaming) and nothing it does once
@@ -206,34 +217,12 @@ console.log(
 // 5. A 200-token prefill into an empty cache: over the cache's capacity of masked slots (256, as
 // the engine did until it stopped reading an empty cache's past) against reading no past slots.
 const prefillTokens = 200;
-const prefillFeeds = (pastSlots) => {
-  const prefillMask = new BigInt64Array(pastSlots + prefillTokens).fill(1n, pastSlots);
-  const inputs = {
-    inputs_embeds: new ort.Tensor('float32', new Float32Array(prefillTokens * hidden).fill(0.01), [
-      1,
-      prefillTokens,
-      hidden,
-    ]),
-    attention_mask: new ort.Tensor('int64', prefillMask, [1, pastSlots + prefillTokens]),
-    position_ids: new ort.Tensor(
-      'int64',
-      BigInt64Array.from({ length: prefillTokens }, (_, index) => BigInt(index)),
-      [1, prefillTokens],
-    ),
-    num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(1n), []),
-    num_regressed_to_keep: new ort.Tensor('int64', BigInt64Array.of(0n), []),
-  };
-  for (let layer = 0; layer < layers; layer++) {
-    for (const kind of ['key', 'value']) {
-      inputs[`past_key_values.${layer}.${kind}`] = new ort.Tensor(
-        'float32',
-        new Float32Array(heads * pastSlots * headDim),
-        [1, heads, pastSlots, headDim],
-      );
-    }
-  }
-  return inputs;
-};
+const prefillFeeds = (pastSlots) =>
+  decoderFeeds(
+    new BigInt64Array(pastSlots + prefillTokens).fill(1n, pastSlots),
+    BigInt64Array.from({ length: prefillTokens }, (_, index) => BigInt(index)),
+    pastSlots,
+  );
 const overCapacity = prefillFeeds(cacheCapacity(prefillTokens));
 const noPast = prefillFeeds(0);
 await decoder.run(overCapacity);

@@ -1,13 +1,13 @@
 // One worker process of the queue benchmark: `node bench/queue/worker.mjs raw|raw-results|emu`.
 // raw: a plain BullMQ Worker whose processor does nothing; raw-results: the same, publishing
-// each result once (below). emu: emu-bot's GpuWorker on the
-// no-op test engine. Both note when each job starts (the no-op engine's call, or the raw
-// processor's entry) against the enqueue time the producer wrote, and send the figures to the
-// parent over IPC when it asks.
+// each result once (below). emu: emu-bot's GpuWorker on the no-op test engine. All note when
+// each job starts (the no-op engine's call, or the raw processor's entry) against the enqueue
+// time the producer wrote, and send the figures to the parent over IPC when it asks.
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { loadConfig } from '../../dist/config/index.js';
+import { BatchedScript } from '../../dist/queue/lua-script.js';
 import { GpuWorker } from '../../dist/worker/index.js';
 import { createTestEngine } from '../../test/helpers/engines.mjs';
 
@@ -26,50 +26,28 @@ const note = (enqueuedAt) => {
 /**
  * The least that answering exactly once takes (raw+results): each job's result enters a results
  * stream in one script that also sets the job's published record, only if it was not set. The
- * jobs a worker finishes in one turn of the event loop share one script call, as emu-bot's do.
+ * jobs a worker finishes in one turn of the event loop share one script call (`BatchedScript`),
+ * as emu-bot's do.
  */
-function createPublisher(redis) {
-  const script = `
-    for index = 1, #KEYS do
-      if redis.call('SET', KEYS[index], '1', 'NX', 'EX', 86400) then
-        redis.call('XADD', '{raw}:results', 'MAXLEN', '~', 100000, '*', 'job', ARGV[index])
-      end
-    end
-    return #KEYS`;
-  redis.defineCommand('publishOnce', { lua: script });
-  let pending = [];
-  return (jobId) =>
-    new Promise((resolve, reject) => {
-      pending.push({ jobId, resolve, reject });
-      if (pending.length > 1) return;
-      setImmediate(() => {
-        const batch = pending;
-        pending = [];
-        redis
-          .publishOnce(
-            batch.length,
-            ...batch.map((entry) => `{raw}:job:${entry.jobId}:published`),
-            ...batch.map((entry) => entry.jobId),
-          )
-          .then(() => {
-            for (const entry of batch) entry.resolve();
-          })
-          .catch((error) => {
-            for (const entry of batch) entry.reject(error);
-          });
-      });
-    });
-}
+const publishOnce = new BatchedScript(
+  'bench-publish-once',
+  `
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', 86400) then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', 100000, '*', 'job', ARGV[1])
+end
+return 1
+`,
+);
 
 let close;
 if (mode === 'raw' || mode === 'raw-results') {
   const results = mode === 'raw-results' ? new Redis(Number(process.env.BENCH_REDIS_PORT)) : undefined;
-  const publish = results === undefined ? undefined : createPublisher(results);
   const worker = new Worker(
     'raw',
     async (job) => {
       note(job.data.t);
-      await publish?.(job.id);
+      if (results !== undefined)
+        await publishOnce.run(results, [`{raw}:job:${job.id}:published`, '{raw}:results'], [job.id]);
     },
     {
       connection: {

@@ -18,7 +18,8 @@ export interface KvCacheShape {
  *
  * The graph takes `past` as [rows, heads, capacity, headDim] (no slots while every row is empty)
  * and returns only the keys and values of the new tokens, which `append` writes into their slots:
- * a step copies what is new, never the whole cache (the concat-style alternative copies everything twice per step; see DESIGN.md 5a).
+ * a step copies what is new, never the whole cache (the concat-style alternative copies everything
+ * twice per step; see DESIGN.md 5a).
  * Rows are kept contiguous at the front so the tensors for the live rows are plain subarrays;
  * beam search's reorders copy only the rows whose source changed, in place. The arrays may have
  * room for more rows (`ensureRoom`), which rows joining the batch take without a relayout.
