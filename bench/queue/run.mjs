@@ -2,18 +2,22 @@
 //
 //   npm run bench:queue
 //
-// Four sides: raw BullMQ; raw BullMQ with priorities and emu-bot's job options (BullMQ's
-// prioritized path, which emu-bot's fairness rides on: the honest baseline); raw+results, that
-// baseline publishing each result once (the least the issue's exactly-once replies cost); and
-// emu-bot. BENCH_MODES picks some. For 1, 2 and 4 worker processes, each side gets (1) dispatch
-// throughput: the queue is paused,
-// filled with jobs from 100 users, resumed, and drained by workers whose engine does nothing
-// (jobs/s from resume to the last start); (2) enqueue-to-start latency at a steady 400 jobs/s
-// (p50, p99), from the producer's clock before it enqueues to the start of the job in a worker.
-// "emu" pays for what raw BullMQ does not do: validation, limits and fairness at enqueue, the
-// start script (running limits, cancellation), the batcher, and publishing each result once.
+// Five sides: raw BullMQ; raw+priority, raw BullMQ with priorities and emu-bot's job options
+// (BullMQ's prioritized path, which emu-bot's fairness rides on: the honest baseline);
+// raw+results, that baseline publishing each result once (the least the issue's exactly-once
+// replies cost); raw+gated, raw+results that also checks each job in one script before it runs
+// (cancelled? its user at the running limit?), the least the issue's running limits and
+// cancellation add; and emu-bot. BENCH_MODES picks some. For 1, 2 and 4 worker processes, each
+// side gets (1) dispatch throughput: the queue is paused, filled with jobs from 100 users,
+// resumed, and drained by workers whose engine does nothing (jobs/s from resume to the last
+// start), with the CPU time the workers and Redis spent on it per job; (2) enqueue-to-start
+// latency at a steady 400 jobs/s (p50, p99), from the producer's clock before it enqueues to the
+// start of the job in a worker. "emu" pays for what raw BullMQ does not do: validation, limits
+// and fairness at enqueue, the start script (running limits, cancellation, re-runs), the
+// batcher, timeouts, progress, and publishing each result once.
 // Each figure is the median of BENCH_REPEATS runs (3); BENCH_WORKERS=1,2,4 and BENCH_JOBS=4000
-// change the set-up; BENCH_PROFILE=DIR writes the workers' CPU profiles there.
+// change the set-up; BENCH_PROFILE=DIR writes the workers' CPU profiles there;
+// BENCH_REDIS_STATS=1 prints Redis's calls and time per job by command for each drain.
 import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -35,7 +39,8 @@ const workerCounts = (process.env.BENCH_WORKERS ?? '1,2,4').split(',').map(Numbe
 const repeats = Number(process.env.BENCH_REPEATS ?? 3);
 /** raw: plain BullMQ; raw+priority: BullMQ with priorities, the path emu-bot's fairness uses. */
 /** raw+results: raw+priority publishing each result once, the least exactly-once replies take. */
-const modes = (process.env.BENCH_MODES ?? 'raw,raw+priority,raw+results,emu').split(',');
+/** raw+gated: raw+results checking each job before it runs, the least running limits add. */
+const modes = (process.env.BENCH_MODES ?? 'raw,raw+priority,raw+results,raw+gated,emu').split(',');
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 const percentile = (values, p) => {
@@ -133,7 +138,11 @@ async function producer(mode, port, prefix) {
     return {
       queue,
       enqueue: (index, t) =>
-        queue.add('job', { t }, mode === 'raw' ? {} : { ...emuJobOptions, priority: 1 + (index % 100) }),
+        queue.add(
+          'job',
+          { t, user: index % 100 },
+          mode === 'raw' ? {} : { ...emuJobOptions, priority: 1 + (index % 100) },
+        ),
       close: () => queue.close(),
     };
   }
@@ -161,9 +170,28 @@ async function runMany(total, enqueue) {
   );
 }
 
+/** CPU time so far, in microseconds: the workers' together, and Redis's (user and system). */
+async function cpuMicros(workers, port) {
+  const figures = await report(workers);
+  const redis = new Redis(port);
+  const info = await redis.info('cpu');
+  redis.disconnect();
+  const seconds = (name) => Number(info.match(new RegExp(`${name}:([\\d.]+)`))[1]);
+  return {
+    workers: figures.reduce((sum, entry) => sum + entry.cpuMicros, 0),
+    redis: (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1e6,
+  };
+}
+
 async function measure(mode, workerCount, port) {
   const prefix = `bench-${mode.replace('+', '-')}-${workerCount}`;
-  const workerMode = { raw: 'raw', 'raw+priority': 'raw', 'raw+results': 'raw-results', emu: 'emu' }[mode];
+  const workerMode = {
+    raw: 'raw',
+    'raw+priority': 'raw',
+    'raw+results': 'raw-results',
+    'raw+gated': 'raw-gated',
+    emu: 'emu',
+  }[mode];
   const workers = await startWorkers(workerMode, workerCount, env(port, prefix));
   const side = await producer(mode, port, prefix);
   try {
@@ -173,6 +201,8 @@ async function measure(mode, workerCount, port) {
 
     await side.queue.pause();
     await runMany(throughputJobs, side.enqueue);
+    await statsProbe?.config('RESETSTAT');
+    const cpuBefore = await cpuMicros(workers, port);
     const resumed = Date.now();
     await side.queue.resume();
     let done = 0;
@@ -185,6 +215,10 @@ async function measure(mode, workerCount, port) {
       }
     }
     const jobsPerSecond = throughputJobs / ((lastEnd - resumed) / 1000);
+    const cpuAfter = await cpuMicros(workers, port);
+    const workerCpu = (cpuAfter.workers - cpuBefore.workers) / throughputJobs;
+    const redisCpu = (cpuAfter.redis - cpuBefore.redis) / throughputJobs;
+    if (statsProbe !== undefined) printRedisStats(mode, workerCount, await statsProbe.info('commandstats'));
 
     const latencies = [];
     const burst = 8;
@@ -198,7 +232,13 @@ async function measure(mode, workerCount, port) {
       await sleep(100);
       for (const figures of await report(workers)) latencies.push(...figures.latencies);
     }
-    return { jobsPerSecond, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+    return {
+      jobsPerSecond,
+      workerCpu,
+      redisCpu,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+    };
   } finally {
     await side.close();
     for (const worker of workers) worker.send('stop');
@@ -206,9 +246,24 @@ async function measure(mode, workerCount, port) {
   }
 }
 
+/** Redis's calls and time per job, by command, over one drain (BENCH_REDIS_STATS=1). */
+function printRedisStats(mode, workerCount, stats) {
+  const rows = [...stats.matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g)]
+    .map(([, command, calls, usec]) => ({ command, calls: Number(calls), usec: Number(usec) }))
+    .filter((row) => row.calls >= throughputJobs / 100)
+    .sort((a, b) => b.usec - a.usec);
+  console.log(`Redis per job, ${mode}, ${workerCount} worker(s) (commands inside scripts count twice):`);
+  for (const row of rows)
+    console.log(
+      `  ${row.command.padEnd(12)} ${(row.calls / throughputJobs).toFixed(2).padStart(6)} calls ${(row.usec / throughputJobs).toFixed(1).padStart(6)} us`,
+    );
+}
+
 const redis = await startRedis();
+let statsProbe;
 try {
   const probe = new Redis(redis.port);
+  if (process.env.BENCH_REDIS_STATS === '1') statsProbe = probe;
   const rows = [];
   for (const workerCount of workerCounts) {
     const runs = Object.fromEntries(modes.map((mode) => [mode, []]));
@@ -227,6 +282,8 @@ try {
         jobsPerSecond: pick('jobsPerSecond'),
         p50: pick('p50'),
         p99: pick('p99'),
+        workerCpu: pick('workerCpu'),
+        redisCpu: pick('redisCpu'),
       });
     }
   }
@@ -238,7 +295,7 @@ try {
     rows.find((entry) => entry.workerCount === workerCount && entry.mode === mode);
   const times = (value) => `${value.toFixed(2)}x`;
   console.log(
-    'workers | side         | jobs/s | p50 ms | p99 ms | raw/side jobs/s | raw+priority/side | side/raw p50 | side/raw p99',
+    'workers | side         | jobs/s | p50 ms | p99 ms | raw/side jobs/s | raw+priority/side | side/raw p50 | side/raw p99 | worker CPU us/job | Redis CPU us/job | CPU side/raw+priority',
   );
   for (const workerCount of workerCounts) {
     const raw = row(workerCount, 'raw');
@@ -258,6 +315,12 @@ try {
           ),
           (raw === undefined ? '-' : times(side.p50 / Math.max(1, raw.p50))).padStart(12),
           (raw === undefined ? '-' : times(side.p99 / Math.max(1, raw.p99))).padStart(12),
+          side.workerCpu.toFixed(0).padStart(17),
+          side.redisCpu.toFixed(0).padStart(16),
+          (prioritized === undefined
+            ? '-'
+            : times((side.workerCpu + side.redisCpu) / (prioritized.workerCpu + prioritized.redisCpu))
+          ).padStart(21),
         ].join(' | '),
       );
     }

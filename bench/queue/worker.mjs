@@ -1,8 +1,10 @@
-// One worker process of the queue benchmark: `node bench/queue/worker.mjs raw|raw-results|emu`.
-// raw: a plain BullMQ Worker whose processor does nothing; raw-results: the same, publishing
-// each result once (below). emu: emu-bot's GpuWorker on the no-op test engine. All note when
-// each job starts (the no-op engine's call, or the raw processor's entry) against the enqueue
-// time the producer wrote, and send the figures to the parent over IPC when it asks.
+// One worker process of the queue benchmark:
+// `node bench/queue/worker.mjs raw|raw-results|raw-gated|emu`. raw: a plain BullMQ Worker whose
+// processor does nothing; raw-results: the same, publishing each result once; raw-gated: the
+// same again, checking each job in one script before it runs (both below). emu: emu-bot's
+// GpuWorker on the no-op test engine. All note when each job starts (the no-op engine's call, or
+// the raw processor's entry) against the enqueue time the producer wrote, and send the figures
+// and the process's CPU time to the parent over IPC when it asks.
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -34,20 +36,38 @@ const publishOnce = new BatchedScript(
   `
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', 86400) then
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', 100000, '*', 'job', ARGV[1])
+  if KEYS[3] then redis.call('ZREM', KEYS[3], ARGV[1]) end
 end
 return 1
 `,
 );
 
+/**
+ * The least that checking a job before it runs takes (raw+gated): one script per turn that
+ * refuses a cancelled job and counts the job as running unless its user is at a running limit.
+ */
+const gate = new BatchedScript(
+  'bench-gate',
+  `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('ZCARD', KEYS[2]) >= 1000 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+return 1
+`,
+);
+
 let close;
-if (mode === 'raw' || mode === 'raw-results') {
-  const results = mode === 'raw-results' ? new Redis(Number(process.env.BENCH_REDIS_PORT)) : undefined;
+if (mode === 'raw' || mode === 'raw-results' || mode === 'raw-gated') {
+  const results = mode === 'raw' ? undefined : new Redis(Number(process.env.BENCH_REDIS_PORT));
   const worker = new Worker(
     'raw',
     async (job) => {
+      const running = `{raw}:user:${job.data.user}:running`;
+      if (mode === 'raw-gated')
+        await gate.run(results, [`{raw}:job:${job.id}:cancelled`, running], [job.id, Date.now() + 60_000]);
       note(job.data.t);
       if (results !== undefined)
-        await publishOnce.run(results, [`{raw}:job:${job.id}:published`, '{raw}:results'], [job.id]);
+        await publishOnce.run(results, [`{raw}:job:${job.id}:published`, '{raw}:results', running], [job.id]);
     },
     {
       connection: {
@@ -78,7 +98,8 @@ if (mode === 'raw' || mode === 'raw-results') {
 
 process.on('message', async (message) => {
   if (message === 'report') {
-    process.send({ count, lastEnd, latencies });
+    const { user, system } = process.cpuUsage();
+    process.send({ count, lastEnd, latencies, cpuMicros: user + system });
     count = 0;
     latencies.length = 0;
   } else if (message === 'stop') {

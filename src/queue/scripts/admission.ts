@@ -85,11 +85,12 @@ if rcall('EXISTS', KEYS[5], KEYS[6]) > 0 then
   if rcall('EXISTS', KEYS[6]) == 1 then return {'published'} end
   return {'cancelled'}
 end
--- Expired leases (a crashed worker's) are pruned only when they could decide the verdict.
+-- A job's own live lease (a re-run) and expired leases (a crashed worker's) are looked at only
+-- when they could decide the verdict.
 local function atLimit(key, limit)
+  if rcall('ZCARD', key) < limit then return false end
   local own = rcall('ZSCORE', key, jobId)
   if own and tonumber(own) > now then return false end
-  if rcall('ZCARD', key) < limit then return false end
   rcall('ZREMRANGEBYSCORE', key, '-inf', now)
   return rcall('ZCARD', key) >= limit
 end

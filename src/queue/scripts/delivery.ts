@@ -20,7 +20,13 @@ export const publishScript = new BatchedScript(
 local rcall = redis.call
 if not rcall('SET', KEYS[1], '1', 'NX', 'PX', ARGV[2]) then return 0 end
 rcall('XADD', KEYS[2], 'MINID', '~', ARGV[3], '*', unpack(ARGV, 6))
-for i = 3, 6 do rcall('ZREM', KEYS[i], ARGV[1]) end
+-- A job that ran left its waiting entries when it started.
+if ARGV[5] == '' then
+  rcall('ZREM', KEYS[3], ARGV[1])
+  rcall('ZREM', KEYS[5], ARGV[1])
+end
+rcall('ZREM', KEYS[4], ARGV[1])
+rcall('ZREM', KEYS[6], ARGV[1])
 for i = 8, #KEYS do rcall('DEL', KEYS[i]) end
 if ARGV[5] ~= '' then
   local sample = tonumber(ARGV[5])
