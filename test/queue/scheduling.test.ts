@@ -228,6 +228,29 @@ describe('limits', () => {
     expect(sink.outcome(bob.jobId)).toBeUndefined();
     expect(engine.stats.prompts).toEqual(['ada 1']);
   });
+  it("lets a re-run through on its own live lease at the running limit, and forgets the job's entries once answered", async () => {
+    const { bot, sink, startWorker } = await setUp({
+      EMU_BOT_QUEUE__LIMITS__USER_RUNNING: '1',
+      EMU_BOT_QUEUE__LIMITS__SERVER_RUNNING: '1',
+    });
+    const keys = bot.client.keys;
+    const redis = bot.client.redis;
+    const ada = await bot.enqueue(textRequest('ada', 'ada 1'));
+    // The lease a crashed worker's run of this very job left, still live: it fills both limits.
+    await redis.zadd(keys.running('user', 'ada'), Date.now() + 60_000, ada.jobId);
+    await redis.zadd(keys.running('server', 'server-1'), Date.now() + 60_000, ada.jobId);
+    const engine = await startWorker();
+    await eventually(() => sink.outcome(ada.jobId) !== undefined);
+    expect(sink.outcome(ada.jobId)).toMatchObject({ status: 'completed' });
+    expect(engine.stats.prompts).toEqual(['ada 1']);
+    for (const key of [
+      keys.running('user', 'ada'),
+      keys.running('server', 'server-1'),
+      keys.waiting('user', 'ada'),
+      keys.waiting('server', 'server-1'),
+    ])
+      expect(await redis.zscore(key, ada.jobId)).toBeNull();
+  });
 });
 
 describe('jobs no worker can run', () => {
