@@ -1,25 +1,16 @@
 import { Queue } from 'bullmq';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BotService, type JobRequest } from '../../src/queue/index.js';
 import { GpuWorker } from '../../src/worker/index.js';
 import { createTestEngine } from '../helpers/engines.mjs';
+import { closeAfterEach, useRedisServer } from '../helpers/lifecycle.js';
 import { eventually, queueTestConfig, queueTestEnv, RecordingSink, textRequest } from '../helpers/queue.js';
-import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
 
 const logger = pino({ level: 'silent' });
-let server: RedisServer;
-beforeAll(async () => {
-  server = await startRedisServer();
-});
-afterAll(async () => {
-  await server.stop();
-});
+const server = useRedisServer();
 
-const closing: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  for (const resource of closing.splice(0).reverse()) await resource.close();
-});
+const closing = closeAfterEach();
 
 async function setUp(overrides: Record<string, string> = {}, delayMs = 0) {
   const config = await queueTestConfig(

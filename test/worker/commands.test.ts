@@ -1,18 +1,12 @@
 import { PassThrough } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runInProcess } from '../helpers/cli.js';
 import { createTestEngine } from '../helpers/engines.mjs';
+import { useRedisServer } from '../helpers/lifecycle.js';
 import { eventually, queueTestEnv } from '../helpers/queue.js';
-import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
 import { spawnEmuBot } from '../helpers/worker-processes.js';
 
-let server: RedisServer;
-beforeAll(async () => {
-  server = await startRedisServer();
-});
-afterAll(async () => {
-  await server.stop();
-});
+const server = useRedisServer();
 
 const commandsIn = (help: string) =>
   [...(help.split('Commands:')[1]?.matchAll(/^ {2}(\w[\w-]*)/gm) ?? [])].map((match) => match[1]);

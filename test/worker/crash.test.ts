@@ -1,19 +1,13 @@
 import type { Job } from 'bullmq';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BotService } from '../../src/queue/index.js';
+import { useRedisServer } from '../helpers/lifecycle.js';
 import { eventually, queueTestConfig, queueTestEnv, RecordingSink, textRequest } from '../helpers/queue.js';
-import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
 import { type EmuBotProcess, spawnWorker } from '../helpers/worker-processes.js';
 
 const logger = pino({ level: 'silent' });
-let server: RedisServer;
-beforeAll(async () => {
-  server = await startRedisServer();
-});
-afterAll(async () => {
-  await server.stop();
-});
+const server = useRedisServer();
 
 const runMs = 400;
 
