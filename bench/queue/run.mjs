@@ -260,6 +260,12 @@ function printRedisStats(mode, workerCount, stats) {
 }
 
 const redis = await startRedis();
+// An interrupted run stops its Redis too, which would otherwise outlive it.
+for (const signal of ['SIGINT', 'SIGTERM'])
+  process.once(signal, () => {
+    redis.stop();
+    process.exit(130);
+  });
 let statsProbe;
 try {
   const probe = new Redis(redis.port);

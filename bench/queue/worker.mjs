@@ -107,4 +107,6 @@ process.on('message', async (message) => {
     process.exit(0);
   }
 });
+// A worker whose bench went away (interrupted) goes too.
+process.on('disconnect', () => process.exit(0));
 process.send('ready');

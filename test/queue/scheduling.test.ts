@@ -124,6 +124,11 @@ describe('priorities and fairness', () => {
   });
 });
 
+const oneRunningJobEach = {
+  EMU_BOT_QUEUE__LIMITS__USER_RUNNING: '1',
+  EMU_BOT_QUEUE__LIMITS__SERVER_RUNNING: '1',
+};
+
 describe('limits', () => {
   it('refuses a job over the per-user queued limit at once, naming the limit', async () => {
     const { bot } = await setUp({ EMU_BOT_QUEUE__LIMITS__USER_QUEUED: '2' });
@@ -197,10 +202,7 @@ describe('limits', () => {
   });
 
   it("counts a crashed worker's expired leases against no running limit, and a live one against it", async () => {
-    const { bot, sink, startWorker } = await setUp({
-      EMU_BOT_QUEUE__LIMITS__USER_RUNNING: '1',
-      EMU_BOT_QUEUE__LIMITS__SERVER_RUNNING: '1',
-    });
+    const { bot, sink, startWorker } = await setUp(oneRunningJobEach);
     const keys = bot.client.keys;
     const redis = bot.client.redis;
     // Leases that ran out long ago: their jobs' worker died without releasing them.
@@ -219,11 +221,9 @@ describe('limits', () => {
     expect(sink.outcome(bob.jobId)).toBeUndefined();
     expect(engine.stats.prompts).toEqual(['ada 1']);
   });
+
   it("lets a re-run through on its own live lease at the running limit, and forgets the job's entries once answered", async () => {
-    const { bot, sink, startWorker } = await setUp({
-      EMU_BOT_QUEUE__LIMITS__USER_RUNNING: '1',
-      EMU_BOT_QUEUE__LIMITS__SERVER_RUNNING: '1',
-    });
+    const { bot, sink, startWorker } = await setUp(oneRunningJobEach);
     const keys = bot.client.keys;
     const redis = bot.client.redis;
     const ada = await bot.enqueue(textRequest('ada', 'ada 1'));
