@@ -1,22 +1,22 @@
 import sharp from 'sharp';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../../src/config/index.js';
 import type { GpuWorker } from '../../../src/worker/index.js';
+import { useRedisServer } from '../../helpers/lifecycle.js';
 import { eventually } from '../../helpers/queue.js';
-import { type RedisServer, startRedisServer } from '../../helpers/redis-server.js';
 import { type SimulatedMessage, SlackSimulation } from '../../helpers/slack-simulation/index.js';
-import { type BotSide, loadEngine, slackEnv, startBotSide, startWorker, testConfig } from './harness.js';
+import {
+  type BotSide,
+  slackEnv,
+  startBotSide,
+  startWorker,
+  testConfig,
+  useFixtureEngine,
+} from './harness.js';
 
 // Image e2e tests: the real ONNX engine draws with the tiny-pretrain fixture bundle.
-let redis: RedisServer;
-let engine: Awaited<ReturnType<typeof loadEngine>>;
-beforeAll(async () => {
-  [redis, engine] = await Promise.all([startRedisServer(), loadEngine()]);
-});
-afterAll(async () => {
-  await engine.close();
-  await redis.stop();
-});
+const redis = useRedisServer();
+const engine = useFixtureEngine();
 
 let simulation: SlackSimulation;
 let bot: BotSide | undefined;

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { pino } from 'pino';
 import sharp from 'sharp';
+import { afterAll, beforeAll } from 'vitest';
 import { SlackAdapter } from '../../../src/bots/slack/index.js';
 import type { Config } from '../../../src/config/index.js';
 import { packageRoot } from '../../../src/core/index.js';
@@ -22,7 +23,7 @@ export type TestEngine = Engine & { readonly drawings: ImageRequest[] };
  * worker gave them, so tests can check the settings that reached the engine, and drawing them at
  * 64x64 in at most 4 steps.
  */
-export async function loadEngine(): Promise<TestEngine> {
+async function loadEngine(): Promise<TestEngine> {
   const engine: Engine = await OnnxEngine.load({
     bundles: { instruct: join(bundles, 'tiny-instruct'), pretrain: join(bundles, 'tiny-pretrain') },
     sessions: { devices: [{ kind: 'cpu' }], intraOpThreads: 1, interOpThreads: 1, graphOptimization: 'all' },
@@ -48,6 +49,35 @@ export async function loadEngine(): Promise<TestEngine> {
       return { ...result, flagged: false };
     },
     close: () => engine.close(),
+  };
+}
+
+/**
+ * The file's engine (`loadEngine`): loaded before the file's tests and closed after them. The
+ * handle may be taken at the top of the file; it reaches the loaded engine when the tests use it.
+ */
+export function useFixtureEngine(): TestEngine {
+  let loaded: TestEngine | undefined;
+  beforeAll(async () => {
+    loaded = await loadEngine();
+  });
+  afterAll(async () => {
+    await loaded?.close();
+  });
+  const running = (): TestEngine => {
+    if (loaded === undefined) throw new Error('the fixture engine is used outside the tests');
+    return loaded;
+  };
+  return {
+    get models() {
+      return running().models;
+    },
+    get drawings() {
+      return running().drawings;
+    },
+    generateText: (request, options) => running().generateText(request, options),
+    generateImage: (request, options) => running().generateImage(request, options),
+    close: () => running().close(),
   };
 }
 

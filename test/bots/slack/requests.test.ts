@@ -1,31 +1,24 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../../src/engine/index.js';
 import type { GpuWorker } from '../../../src/worker/index.js';
+import { useRedisServer } from '../../helpers/lifecycle.js';
 import { eventually } from '../../helpers/queue.js';
-import { type RedisServer, startRedisServer } from '../../helpers/redis-server.js';
 import { type SimulatedMessage, SlackSimulation } from '../../helpers/slack-simulation/index.js';
 import {
   type BotSide,
   Gate,
   heldText,
-  loadEngine,
   pngFile,
   slackEnv,
   startBotSide,
   startWorker,
   streamingText,
   testConfig,
+  useFixtureEngine,
 } from './harness.js';
 
-let redis: RedisServer;
-let engine: Awaited<ReturnType<typeof loadEngine>>;
-beforeAll(async () => {
-  [redis, engine] = await Promise.all([startRedisServer(), loadEngine()]);
-});
-afterAll(async () => {
-  await engine.close();
-  await redis.stop();
-});
+const redis = useRedisServer();
+const engine = useFixtureEngine();
 
 let simulation: SlackSimulation;
 let bot: BotSide | undefined;
