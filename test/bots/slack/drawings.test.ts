@@ -1,38 +1,17 @@
 import sharp from 'sharp';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Config } from '../../../src/config/index.js';
-import type { GpuWorker } from '../../../src/worker/index.js';
-import { useRedisServer } from '../../helpers/lifecycle.js';
+import { describe, expect, it } from 'vitest';
 import { eventually } from '../../helpers/queue.js';
-import { type SimulatedMessage, SlackSimulation } from '../../helpers/slack-simulation/index.js';
-import {
-  type BotSide,
-  slackEnv,
-  startBotSide,
-  startWorker,
-  testConfig,
-  useFixtureEngine,
-} from './harness.js';
+import type { SimulatedMessage, SlackSimulation } from '../../helpers/slack-simulation/index.js';
+import { useSlackStack } from './harness.js';
 
 // Image e2e tests: the real ONNX engine draws with the tiny-pretrain fixture bundle.
-const redis = useRedisServer();
-const engine = useFixtureEngine();
+const stack = useSlackStack();
+const engine = stack.engine;
 
 let simulation: SlackSimulation;
-let bot: BotSide | undefined;
-let worker: GpuWorker;
-let config: Config;
-afterEach(async () => {
-  await bot?.close();
-  await worker?.close();
-  await simulation?.stop();
-});
 
 async function setUp() {
-  simulation = await SlackSimulation.start({ minUpdateIntervalMs: 100 });
-  config = await testConfig(slackEnv(redis, simulation));
-  worker = await startWorker(config, engine);
-  bot = await startBotSide(config);
+  ({ simulation } = await stack.setUp());
 }
 
 const channel = 'C0ART';
@@ -94,8 +73,7 @@ describe('Slack drawings (/imagine, buttons, edit modal)', () => {
     if (first === undefined) throw new Error('no result');
 
     // A restart between the image and the clicks: the buttons' state lives in Redis.
-    await bot?.close();
-    bot = await startBotSide(config);
+    await stack.restartBot();
 
     await simulation.click(first, 'emu_regenerate', 'U0BOB');
     await eventually(() => results(threadTs).length === 2, 20_000);
@@ -123,14 +101,7 @@ describe('Slack drawings (/imagine, buttons, edit modal)', () => {
     const [first] = await eventually(() => results(threadTs).length === 1 && results(threadTs), 20_000);
     if (first === undefined) throw new Error('no result');
     // Restarted with the same Redis records, serving another channel only.
-    await bot?.close();
-    const narrowed = await testConfig(
-      slackEnv(redis, simulation, {
-        EMU_BOT_REDIS__KEY_PREFIX: config.redis.keyPrefix,
-        EMU_BOT_SLACK__ALLOWED_CHANNELS: '[C0OTHER]',
-      }),
-    );
-    bot = await startBotSide(narrowed);
+    await stack.restartBot({ EMU_BOT_SLACK__ALLOWED_CHANNELS: '[C0OTHER]' });
     await simulation.click(first, 'emu_edit', 'U0BOB');
     await eventually(() => simulation.api.callsTo('views.open').length === 1);
     await simulation.submitView(

@@ -1,16 +1,17 @@
 import { join } from 'node:path';
 import { pino } from 'pino';
 import sharp from 'sharp';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { SlackAdapter } from '../../../src/bots/slack/index.js';
 import type { Config } from '../../../src/config/index.js';
 import { packageRoot } from '../../../src/core/index.js';
 import { type Engine, type ImageRequest, OnnxEngine, type TextRequest } from '../../../src/engine/index.js';
 import { BotService } from '../../../src/queue/index.js';
 import { GpuWorker } from '../../../src/worker/index.js';
+import { useRedisServer } from '../../helpers/lifecycle.js';
 import { queueTestConfig, queueTestEnv } from '../../helpers/queue.js';
 import type { RedisServer } from '../../helpers/redis-server.js';
-import { type SlackSimulation, simulatedIds } from '../../helpers/slack-simulation/index.js';
+import { SlackSimulation, simulatedIds } from '../../helpers/slack-simulation/index.js';
 
 export const logger = pino({ level: process.env['EMU_BOT_TEST_LOG'] ?? 'silent' });
 const bundles = join(packageRoot, 'test', 'fixtures', 'bundles');
@@ -56,7 +57,7 @@ async function loadEngine(): Promise<TestEngine> {
  * The file's engine (`loadEngine`): loaded before the file's tests and closed after them. The
  * handle may be taken at the top of the file; it reaches the loaded engine when the tests use it.
  */
-export function useFixtureEngine(): TestEngine {
+function useFixtureEngine(): TestEngine {
   let loaded: TestEngine | undefined;
   beforeAll(async () => {
     loaded = await loadEngine();
@@ -81,7 +82,7 @@ export function useFixtureEngine(): TestEngine {
   };
 }
 
-export function slackEnv(
+function slackEnv(
   redis: RedisServer,
   simulation: SlackSimulation,
   overrides: Record<string, string> = {},
@@ -110,7 +111,7 @@ export interface BotSide {
 }
 
 /** The bot side as `emu-bot bot` runs it: the bot service with the Slack adapter as its sink. */
-export async function startBotSide(config: Config): Promise<BotSide> {
+async function startBotSide(config: Config): Promise<BotSide> {
   const adapter = new SlackAdapter(config, logger);
   const service = await BotService.start({ config, logger, sinks: [adapter] });
   const controller = new AbortController();
@@ -126,13 +127,13 @@ export async function startBotSide(config: Config): Promise<BotSide> {
   };
 }
 
-export async function startWorker(config: Config, engine: Engine): Promise<GpuWorker> {
+async function startWorker(config: Config, engine: Engine): Promise<GpuWorker> {
   // The worker owns and closes its engine; the file's engine outlives each test's worker.
   const borrowed: Engine = { ...engine, models: engine.models, close: async () => {} };
   return GpuWorker.start({ config, engine: borrowed, logger });
 }
 
-export async function testConfig(env: Record<string, string>): Promise<Config> {
+async function testConfig(env: Record<string, string>): Promise<Config> {
   return queueTestConfig(env);
 }
 
@@ -187,6 +188,62 @@ export function streamingText<E extends Engine>(engine: E, parts: readonly strin
       await gate.opened;
       options?.onText?.(parts.at(-1) ?? '');
       return { text: parts.join(''), tokenIds: [], promptTokens: 0, finishReason: 'eos' as const };
+    },
+  };
+}
+
+export interface SlackStack {
+  /** The file's engine. */
+  readonly engine: TestEngine;
+  /**
+   * Starts a test's Slack simulation, a worker (on `engine`, or the file's engine) and the bot
+   * side; all are closed after the test, newest first.
+   */
+  setUp(
+    overrides?: Record<string, string>,
+    engine?: Engine,
+  ): Promise<{ simulation: SlackSimulation; config: Config; bot: BotSide }>;
+  /**
+   * Closes the test's bot side and starts another, as a restart does: on the test's
+   * configuration with `overrides` on top (the same Redis records).
+   */
+  restartBot(overrides?: Record<string, string>): Promise<BotSide>;
+}
+
+/**
+ * The end-to-end stack of a test file: one Redis and one engine for the file, and per test what
+ * `setUp` starts, closed after the test, newest first.
+ */
+export function useSlackStack(): SlackStack {
+  const redis = useRedisServer();
+  const engine = useFixtureEngine();
+  let bot: BotSide | undefined;
+  let current: { simulation: SlackSimulation; config: Config } | undefined;
+  const closing: Array<{ close(): Promise<unknown> }> = [];
+  afterEach(async () => {
+    await bot?.close();
+    bot = undefined;
+    current = undefined;
+    for (const resource of closing.splice(0).reverse()) await resource.close();
+  });
+  return {
+    engine,
+    async setUp(overrides = {}, workerEngine = engine) {
+      const simulation = await SlackSimulation.start({ minUpdateIntervalMs: 100 });
+      closing.push({ close: () => simulation.stop() });
+      const config = await testConfig(slackEnv(redis, simulation, overrides));
+      closing.push(await startWorker(config, workerEngine));
+      bot = await startBotSide(config);
+      current = { simulation, config };
+      return { simulation, config, bot };
+    },
+    async restartBot(overrides = {}) {
+      if (current === undefined) throw new Error('restartBot comes after setUp');
+      await bot?.close();
+      const { simulation, config } = current;
+      const prefix = { EMU_BOT_REDIS__KEY_PREFIX: config.redis.keyPrefix };
+      bot = await startBotSide(await testConfig(slackEnv(redis, simulation, { ...prefix, ...overrides })));
+      return bot;
     },
   };
 }

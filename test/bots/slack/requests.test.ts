@@ -1,41 +1,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../../src/engine/index.js';
-import type { GpuWorker } from '../../../src/worker/index.js';
-import { useRedisServer } from '../../helpers/lifecycle.js';
 import { eventually } from '../../helpers/queue.js';
-import { type SimulatedMessage, SlackSimulation } from '../../helpers/slack-simulation/index.js';
-import {
-  type BotSide,
-  Gate,
-  heldText,
-  pngFile,
-  slackEnv,
-  startBotSide,
-  startWorker,
-  streamingText,
-  testConfig,
-  useFixtureEngine,
-} from './harness.js';
+import type { SimulatedMessage, SlackSimulation } from '../../helpers/slack-simulation/index.js';
+import { Gate, heldText, pngFile, streamingText, useSlackStack } from './harness.js';
 
-const redis = useRedisServer();
-const engine = useFixtureEngine();
+const stack = useSlackStack();
+const engine = stack.engine;
 
 let simulation: SlackSimulation;
-let bot: BotSide | undefined;
-let worker: GpuWorker | undefined;
 let gate: Gate | undefined;
-afterEach(async () => {
+afterEach(() => {
   gate?.open();
-  await bot?.close();
-  await worker?.close();
-  await simulation?.stop();
 });
 
 async function setUp(overrides: Record<string, string> = {}, workerEngine: Engine = engine) {
-  simulation = await SlackSimulation.start({ minUpdateIntervalMs: 100 });
-  const config = await testConfig(slackEnv(redis, simulation, overrides));
-  worker = await startWorker(config, workerEngine);
-  bot = await startBotSide(config);
+  ({ simulation } = await stack.setUp(overrides, workerEngine));
 }
 
 const channel = 'C0GENERAL';

@@ -1,35 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { GpuWorker } from '../../../src/worker/index.js';
-import { useRedisServer } from '../../helpers/lifecycle.js';
+import { describe, expect, it } from 'vitest';
 import { eventually } from '../../helpers/queue.js';
-import { SlackSimulation } from '../../helpers/slack-simulation/index.js';
-import {
-  type BotSide,
-  pngFile,
-  slackEnv,
-  startBotSide,
-  startWorker,
-  testConfig,
-  useFixtureEngine,
-} from './harness.js';
+import type { SlackSimulation } from '../../helpers/slack-simulation/index.js';
+import { pngFile, useSlackStack } from './harness.js';
 
-const redis = useRedisServer();
-const engine = useFixtureEngine();
+const stack = useSlackStack();
 
 let simulation: SlackSimulation;
-let bot: BotSide;
-let worker: GpuWorker;
-afterEach(async () => {
-  await bot?.close();
-  await worker?.close();
-  await simulation?.stop();
-});
 
 async function setUp(overrides: Record<string, string> = {}) {
-  simulation = await SlackSimulation.start({ minUpdateIntervalMs: 100 });
-  const config = await testConfig(slackEnv(redis, simulation, overrides));
-  worker = await startWorker(config, engine);
-  bot = await startBotSide(config);
+  ({ simulation } = await stack.setUp(overrides));
 }
 
 /** The bot's answer in a thread: a message it marked as an answer. */

@@ -1,44 +1,24 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../../src/engine/index.js';
-import type { GpuWorker } from '../../../src/worker/index.js';
-import { useRedisServer } from '../../helpers/lifecycle.js';
 import { eventually } from '../../helpers/queue.js';
 import {
   eventCallback,
   formBody,
-  SlackSimulation,
+  type SlackSimulation,
   sendSigned,
   signRequest,
   simulatedIds,
 } from '../../helpers/slack-simulation/index.js';
-import {
-  type BotSide,
-  Gate,
-  heldText,
-  slackEnv,
-  startBotSide,
-  startWorker,
-  testConfig,
-  useFixtureEngine,
-} from './harness.js';
+import { type BotSide, Gate, heldText, useSlackStack } from './harness.js';
 
-const redis = useRedisServer();
-const engine = useFixtureEngine();
+const stack = useSlackStack();
+const engine = stack.engine;
 
 let simulation: SlackSimulation;
-let bot: BotSide | undefined;
-let worker: GpuWorker;
-afterEach(async () => {
-  await bot?.close();
-  await worker?.close();
-  await simulation?.stop();
-});
+let bot: BotSide;
 
 async function setUp(overrides: Record<string, string> = {}, workerEngine: Engine = engine) {
-  simulation = await SlackSimulation.start({ minUpdateIntervalMs: 100 });
-  const config = await testConfig(slackEnv(redis, simulation, overrides));
-  worker = await startWorker(config, workerEngine);
-  bot = await startBotSide(config);
+  ({ simulation, bot } = await stack.setUp(overrides, workerEngine));
 }
 
 const channel = 'C0GENERAL';
@@ -140,7 +120,7 @@ describe('Slack HTTP mode', () => {
       EMU_BOT_SLACK__HTTP__HOST: '127.0.0.1',
       EMU_BOT_SLACK__HTTP__PORT: '0',
     });
-    return `${bot?.adapter.httpUrl}/slack/events`;
+    return `${bot.adapter.httpUrl}/slack/events`;
   }
 
   it('accepts a signed request and refuses a bad signature, a stale timestamp and a replay', async () => {
