@@ -17,7 +17,7 @@
 // batcher, timeouts, progress, and publishing each result once.
 // Each figure is the median of BENCH_REPEATS runs (3); BENCH_WORKERS=1,2,4 and BENCH_JOBS=4000
 // change the set-up; BENCH_PROFILE=DIR writes the workers' CPU profiles there;
-// BENCH_REDIS_STATS=1 prints Redis's calls and time per job by command for each drain.
+// BENCH_REDIS_STATS=1 prints Redis's calls and time, socket reads and bytes per job for each drain.
 import { fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -218,7 +218,12 @@ async function measure(mode, workerCount, port) {
     const cpuAfter = await cpuMicros(workers, port);
     const workerCpu = (cpuAfter.workers - cpuBefore.workers) / throughputJobs;
     const redisCpu = (cpuAfter.redis - cpuBefore.redis) / throughputJobs;
-    if (statsProbe !== undefined) printRedisStats(mode, workerCount, await statsProbe.info('commandstats'));
+    if (statsProbe !== undefined)
+      printRedisStats(
+        mode,
+        workerCount,
+        (await statsProbe.info('commandstats')) + (await statsProbe.info('stats')),
+      );
 
     const latencies = [];
     const burst = 8;
@@ -246,7 +251,7 @@ async function measure(mode, workerCount, port) {
   }
 }
 
-/** Redis's calls and time per job, by command, over one drain (BENCH_REDIS_STATS=1). */
+/** Redis's calls and time per job by command, and its socket reads and bytes, over one drain. */
 function printRedisStats(mode, workerCount, stats) {
   const rows = [...stats.matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g)]
     .map(([, command, calls, usec]) => ({ command, calls: Number(calls), usec: Number(usec) }))
@@ -257,6 +262,11 @@ function printRedisStats(mode, workerCount, stats) {
     console.log(
       `  ${row.command.padEnd(12)} ${(row.calls / throughputJobs).toFixed(2).padStart(6)} calls ${(row.usec / throughputJobs).toFixed(1).padStart(6)} us`,
     );
+  // Socket reads and writes: each read serves what a client wrote at once (one or more commands).
+  const counter = (name) => Number(stats.match(new RegExp(`${name}:(\\d+)`))?.[1] ?? 0) / throughputJobs;
+  console.log(
+    `  socket reads ${counter('total_reads_processed').toFixed(2)}, writes ${counter('total_writes_processed').toFixed(2)}, bytes in ${counter('total_net_input_bytes').toFixed(0)}, out ${counter('total_net_output_bytes').toFixed(0)} per job`,
+  );
 }
 
 const redis = await startRedis();
