@@ -37,9 +37,7 @@ const concurrency = 8;
 const inFlight = 64;
 const workerCounts = (process.env.BENCH_WORKERS ?? '1,2,4').split(',').map(Number);
 const repeats = Number(process.env.BENCH_REPEATS ?? 3);
-/** raw: plain BullMQ; raw+priority: BullMQ with priorities, the path emu-bot's fairness uses. */
-/** raw+results: raw+priority publishing each result once, the least exactly-once replies take. */
-/** raw+gated: raw+results checking each job before it runs, the least running limits add. */
+/** The sides, described at the top. */
 const modes = (process.env.BENCH_MODES ?? 'raw,raw+priority,raw+results,raw+gated,emu').split(',');
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
@@ -171,11 +169,9 @@ async function runMany(total, enqueue) {
 }
 
 /** CPU time so far, in microseconds: the workers' together, and Redis's (user and system). */
-async function cpuMicros(workers, port) {
+async function cpuMicros(workers) {
   const figures = await report(workers);
-  const redis = new Redis(port);
-  const info = await redis.info('cpu');
-  redis.disconnect();
+  const info = await probe.info('cpu');
   const seconds = (name) => Number(info.match(new RegExp(`${name}:([\\d.]+)`))[1]);
   return {
     workers: figures.reduce((sum, entry) => sum + entry.cpuMicros, 0),
@@ -201,8 +197,8 @@ async function measure(mode, workerCount, port) {
 
     await side.queue.pause();
     await runMany(throughputJobs, side.enqueue);
-    await statsProbe?.config('RESETSTAT');
-    const cpuBefore = await cpuMicros(workers, port);
+    if (redisStats) await probe.config('RESETSTAT');
+    const cpuBefore = await cpuMicros(workers);
     const resumed = Date.now();
     await side.queue.resume();
     let done = 0;
@@ -215,15 +211,11 @@ async function measure(mode, workerCount, port) {
       }
     }
     const jobsPerSecond = throughputJobs / ((lastEnd - resumed) / 1000);
-    const cpuAfter = await cpuMicros(workers, port);
+    const cpuAfter = await cpuMicros(workers);
     const workerCpu = (cpuAfter.workers - cpuBefore.workers) / throughputJobs;
     const redisCpu = (cpuAfter.redis - cpuBefore.redis) / throughputJobs;
-    if (statsProbe !== undefined)
-      printRedisStats(
-        mode,
-        workerCount,
-        (await statsProbe.info('commandstats')) + (await statsProbe.info('stats')),
-      );
+    if (redisStats)
+      printRedisStats(mode, workerCount, (await probe.info('commandstats')) + (await probe.info('stats')));
 
     const latencies = [];
     const burst = 8;
@@ -276,10 +268,10 @@ for (const signal of ['SIGINT', 'SIGTERM'])
     redis.stop();
     process.exit(130);
   });
-let statsProbe;
+/** The bench's own connection: flushes between runs, CPU and command statistics. */
+const probe = new Redis(redis.port);
+const redisStats = process.env.BENCH_REDIS_STATS === '1';
 try {
-  const probe = new Redis(redis.port);
-  if (process.env.BENCH_REDIS_STATS === '1') statsProbe = probe;
   const rows = [];
   for (const workerCount of workerCounts) {
     const runs = Object.fromEntries(modes.map((mode) => [mode, []]));
@@ -303,7 +295,6 @@ try {
       });
     }
   }
-  probe.disconnect();
   console.log(
     `\nqueue dispatch with a no-op engine, medians of ${repeats} runs: ${throughputJobs} jobs drained; latency at ${latencyRate} jobs/s; concurrency ${concurrency} per worker\n`,
   );
@@ -342,5 +333,6 @@ try {
     }
   }
 } finally {
+  probe.disconnect();
   redis.stop();
 }

@@ -27,9 +27,9 @@ const note = (enqueuedAt) => {
 
 /**
  * The least that answering exactly once takes (raw+results): each job's result enters a results
- * stream in one script that also sets the job's published record, only if it was not set. The
- * jobs a worker finishes in one turn of the event loop share one script call (`BatchedScript`),
- * as emu-bot's do.
+ * stream in one script that also sets the job's published record, only if it was not set (and,
+ * for raw+gated, stops counting the job as running). The jobs a worker finishes in one turn of
+ * the event loop share one script call (`BatchedScript`), as emu-bot's do.
  */
 const publishOnce = new BatchedScript(
   'bench-publish-once',
@@ -67,7 +67,11 @@ if (mode === 'raw' || mode === 'raw-results' || mode === 'raw-gated') {
         await gate.run(results, [`{raw}:job:${job.id}:cancelled`, running], [job.id, Date.now() + 60_000]);
       note(job.data.t);
       if (results !== undefined)
-        await publishOnce.run(results, [`{raw}:job:${job.id}:published`, '{raw}:results', running], [job.id]);
+        await publishOnce.run(
+          results,
+          [`{raw}:job:${job.id}:published`, '{raw}:results', ...(mode === 'raw-gated' ? [running] : [])],
+          [job.id],
+        );
     },
     {
       connection: {

@@ -6,7 +6,6 @@ import { useSlackStack } from './harness.js';
 
 // Image e2e tests: the real ONNX engine draws with the tiny-pretrain fixture bundle.
 const stack = useSlackStack();
-const engine = stack.engine;
 
 let simulation: SlackSimulation;
 
@@ -52,10 +51,10 @@ describe('Slack drawings (/imagine, buttons, edit modal)', () => {
       const metadata = await sharp(Buffer.from(file?.bytes ?? [])).metadata();
       expect(metadata.format).toBe('png');
     }
-    const asked = engine.drawings.slice(-2).map((request) => request.settings);
+    const asked = stack.engine.drawings.slice(-2).map((request) => request.settings);
     expect(asked.map((settings) => settings.seed).sort()).toEqual([7, 8]);
     expect(asked.every((settings) => settings.steps === 3 && settings.guidanceScale === 5)).toBe(true);
-    expect(engine.drawings.at(-1)?.prompt).toBe('a red circle');
+    expect(stack.engine.drawings.at(-1)?.prompt).toBe('a red circle');
     expect(simulation.api.rateLimited).toEqual([]);
   });
 
@@ -77,12 +76,12 @@ describe('Slack drawings (/imagine, buttons, edit modal)', () => {
 
     await simulation.click(first, 'emu_regenerate', 'U0BOB');
     await eventually(() => results(threadTs).length === 2, 20_000);
-    expect(engine.drawings.at(-1)?.prompt).toBe('a blue square');
+    expect(stack.engine.drawings.at(-1)?.prompt).toBe('a blue square');
 
     await simulation.click(first, 'emu_variations', 'U0BOB');
     await eventually(() => results(threadTs).length === 3, 20_000);
     // A variation is drawn from the posted image alone: one image, no words.
-    expect(engine.drawings.at(-1)?.images).toHaveLength(1);
+    expect(stack.engine.drawings.at(-1)?.images).toHaveLength(1);
     expect(simulation.downloads.at(-1)?.authorized).toBe(true);
 
     await simulation.click(first, 'emu_edit', 'U0BOB');
@@ -92,7 +91,7 @@ describe('Slack drawings (/imagine, buttons, edit modal)', () => {
       'U0BOB',
     );
     await eventually(() => results(threadTs).length === 4, 20_000);
-    expect(engine.drawings.at(-1)?.prompt).toBe('a green star');
+    expect(stack.engine.drawings.at(-1)?.prompt).toBe('a green star');
   });
 
   it('does not rerun an edited prompt in a channel the allow-list no longer serves', async () => {
@@ -110,8 +109,8 @@ describe('Slack drawings (/imagine, buttons, edit modal)', () => {
     );
     // A drawing asked for afterwards in the served channel goes through the whole way.
     await simulation.command('/imagine', 'a tiny dot', 'U0ADA', 'C0OTHER');
-    await eventually(() => engine.drawings.at(-1)?.prompt === 'a tiny dot', 20_000);
-    expect(engine.drawings.map((request) => request.prompt)).not.toContain('a purple sun');
+    await eventually(() => stack.engine.drawings.at(-1)?.prompt === 'a tiny dot', 20_000);
+    expect(stack.engine.drawings.map((request) => request.prompt)).not.toContain('a purple sun');
     expect(results(threadTs)).toHaveLength(1);
   });
 });

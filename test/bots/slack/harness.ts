@@ -8,9 +8,8 @@ import { packageRoot } from '../../../src/core/index.js';
 import { type Engine, type ImageRequest, OnnxEngine, type TextRequest } from '../../../src/engine/index.js';
 import { BotService } from '../../../src/queue/index.js';
 import { GpuWorker } from '../../../src/worker/index.js';
-import { useRedisServer } from '../../helpers/lifecycle.js';
 import { queueTestConfig, queueTestEnv } from '../../helpers/queue.js';
-import type { RedisServer } from '../../helpers/redis-server.js';
+import { type RedisServer, startRedisServer } from '../../helpers/redis-server.js';
 import { SlackSimulation, simulatedIds } from '../../helpers/slack-simulation/index.js';
 
 export const logger = pino({ level: process.env['EMU_BOT_TEST_LOG'] ?? 'silent' });
@@ -50,35 +49,6 @@ async function loadEngine(): Promise<TestEngine> {
       return { ...result, flagged: false };
     },
     close: () => engine.close(),
-  };
-}
-
-/**
- * The file's engine (`loadEngine`): loaded before the file's tests and closed after them. The
- * handle may be taken at the top of the file; it reaches the loaded engine when the tests use it.
- */
-function useFixtureEngine(): TestEngine {
-  let loaded: TestEngine | undefined;
-  beforeAll(async () => {
-    loaded = await loadEngine();
-  });
-  afterAll(async () => {
-    await loaded?.close();
-  });
-  const running = (): TestEngine => {
-    if (loaded === undefined) throw new Error('the fixture engine is used outside the tests');
-    return loaded;
-  };
-  return {
-    get models() {
-      return running().models;
-    },
-    get drawings() {
-      return running().drawings;
-    },
-    generateText: (request, options) => running().generateText(request, options),
-    generateImage: (request, options) => running().generateImage(request, options),
-    close: () => running().close(),
   };
 }
 
@@ -215,23 +185,36 @@ export interface SlackStack {
  * `setUp` starts, closed after the test, newest first.
  */
 export function useSlackStack(): SlackStack {
-  const redis = useRedisServer();
-  const engine = useFixtureEngine();
+  let redis: RedisServer | undefined;
+  let engine: TestEngine | undefined;
   let bot: BotSide | undefined;
   let current: { simulation: SlackSimulation; config: Config } | undefined;
   const closing: Array<{ close(): Promise<unknown> }> = [];
+  beforeAll(async () => {
+    [redis, engine] = await Promise.all([startRedisServer(), loadEngine()]);
+  });
+  afterAll(async () => {
+    await engine?.close();
+    await redis?.stop();
+  });
   afterEach(async () => {
     await bot?.close();
     bot = undefined;
     current = undefined;
     for (const resource of closing.splice(0).reverse()) await resource.close();
   });
+  const loaded = () => {
+    if (redis === undefined || engine === undefined) throw new Error('the stack starts in beforeAll');
+    return { redis, engine };
+  };
   return {
-    engine,
-    async setUp(overrides = {}, workerEngine = engine) {
+    get engine() {
+      return loaded().engine;
+    },
+    async setUp(overrides = {}, workerEngine = loaded().engine) {
       const simulation = await SlackSimulation.start({ minUpdateIntervalMs: 100 });
       closing.push({ close: () => simulation.stop() });
-      const config = await testConfig(slackEnv(redis, simulation, overrides));
+      const config = await testConfig(slackEnv(loaded().redis, simulation, overrides));
       closing.push(await startWorker(config, workerEngine));
       bot = await startBotSide(config);
       current = { simulation, config };
@@ -242,7 +225,9 @@ export function useSlackStack(): SlackStack {
       await bot?.close();
       const { simulation, config } = current;
       const prefix = { EMU_BOT_REDIS__KEY_PREFIX: config.redis.keyPrefix };
-      bot = await startBotSide(await testConfig(slackEnv(redis, simulation, { ...prefix, ...overrides })));
+      bot = await startBotSide(
+        await testConfig(slackEnv(loaded().redis, simulation, { ...prefix, ...overrides })),
+      );
       return bot;
     },
   };

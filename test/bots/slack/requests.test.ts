@@ -5,7 +5,6 @@ import type { SimulatedMessage, SlackSimulation } from '../../helpers/slack-simu
 import { Gate, heldText, pngFile, streamingText, useSlackStack } from './harness.js';
 
 const stack = useSlackStack();
-const engine = stack.engine;
 
 let simulation: SlackSimulation;
 let gate: Gate | undefined;
@@ -13,7 +12,7 @@ afterEach(() => {
   gate?.open();
 });
 
-async function setUp(overrides: Record<string, string> = {}, workerEngine: Engine = engine) {
+async function setUp(overrides: Record<string, string> = {}, workerEngine?: Engine) {
   ({ simulation } = await stack.setUp(overrides, workerEngine));
 }
 
@@ -92,7 +91,7 @@ describe('Slack commands and the message shortcut (real Bolt, queue, worker and 
 
   it("/emu queue shows the person's places in line, the queue depth and the workers online", async () => {
     gate = new Gate();
-    await setUp({ EMU_BOT_WORKER__BATCH_SIZE: '1' }, heldText(engine, gate));
+    await setUp({ EMU_BOT_WORKER__BATCH_SIZE: '1' }, heldText(stack.engine, gate));
     const running = simulation.mention({ user: 'U0ADA', channel, text: 'first question' });
     await eventually(() => gate?.reached === 1, 20_000);
     const waiting = simulation.mention({ user: 'U0ADA', channel, text: 'second question' });
@@ -193,7 +192,7 @@ describe('Slack messages (real Bolt, queue, worker and ONNX engine)', () => {
   it('streams the answer into the status message as it is written, and splits a long one', async () => {
     gate = new Gate();
     const long = 'kangaroos hop '.repeat(400);
-    await setUp({}, streamingText(engine, ['Streaming starts here. ', long], gate));
+    await setUp({}, streamingText(stack.engine, ['Streaming starts here. ', long], gate));
     const sent = simulation.mention({ user: 'U0ADA', channel, text: 'tell me a long story' });
     const status = await eventually(() => simulation.workspace.botReplies(channel, sent.message.ts)[0]);
     // The streamed text reached Slack while the job was still held running.

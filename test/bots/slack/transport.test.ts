@@ -12,12 +12,11 @@ import {
 import { type BotSide, Gate, heldText, useSlackStack } from './harness.js';
 
 const stack = useSlackStack();
-const engine = stack.engine;
 
 let simulation: SlackSimulation;
 let bot: BotSide;
 
-async function setUp(overrides: Record<string, string> = {}, workerEngine: Engine = engine) {
+async function setUp(overrides: Record<string, string> = {}, workerEngine?: Engine) {
   ({ simulation, bot } = await stack.setUp(overrides, workerEngine));
 }
 
@@ -42,7 +41,7 @@ describe('Slack delivery', () => {
   it('delivers the answer once when Socket Mode reconnects while the job is held running', async () => {
     const gate = new Gate();
     try {
-      await setUp({}, heldText(engine, gate));
+      await setUp({}, heldText(stack.engine, gate));
       const connections = simulation.socket.connections;
       const sent = simulation.mention({ user: 'U0ADA', channel, text: 'a long question' });
       await sent.acks;
@@ -70,7 +69,7 @@ describe('Slack delivery', () => {
   it('cancels a running job from its button, for the person who asked only', async () => {
     // A drawing that runs until it is cancelled.
     const endless = {
-      ...engine,
+      ...stack.engine,
       generateImage: (_request: unknown, options?: { signal?: AbortSignal }) =>
         new Promise<never>((_, reject) => {
           options?.signal?.addEventListener('abort', () => reject(options.signal?.reason), { once: true });
